@@ -1,0 +1,79 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from .images import prepare_photo
+from .models import Photo, Project
+
+
+def photo_add(*, project: Project, upload: UploadedFile) -> Photo:
+    """Verify an upload and store it with its served copies. Raises images.PhotoRejected."""
+    prepared = prepare_photo(
+        upload,
+        name=upload.name or "photo",
+        byte_size=upload.size or 0,
+        max_bytes=settings.PHOTO_MAX_BYTES,
+        max_pixels=settings.PHOTO_MAX_PIXELS,
+        display_size=settings.PHOTO_DISPLAY_SIZE,
+        thumbnail_size=settings.PHOTO_THUMBNAIL_SIZE,
+    )
+    photo = Photo(
+        project=project,
+        original_name=upload.name or f"photo.{prepared.extension}",
+        format=prepared.format,
+        width=prepared.width,
+        height=prepared.height,
+        byte_size=prepared.byte_size,
+        sha256=prepared.sha256,
+    )
+    try:
+        upload.seek(0)
+        # The original is kept byte for byte; only its stored name follows the real format.
+        photo.original.save(f"original.{prepared.extension}", upload, save=False)
+        photo.display.save(
+            f"display.{prepared.display_extension}", ContentFile(prepared.display), save=False
+        )
+        photo.thumbnail.save(
+            f"thumbnail.{prepared.thumbnail_extension}", ContentFile(prepared.thumbnail), save=False
+        )
+        with transaction.atomic():
+            photo.save()
+            project.save(update_fields=["updated_at"])
+    except BaseException:
+        _delete_files(photo.stored_files())
+        raise
+    return photo
+
+
+def photo_delete(*, photo: Photo) -> None:
+    files = photo.stored_files()
+    photo.delete()
+    transaction.on_commit(lambda: _delete_files(files))
+
+
+def project_delete(*, project: Project) -> None:
+    files = [name for photo in project.photos.all() for name in photo.stored_files()]
+    project.delete()
+    transaction.on_commit(lambda: _delete_files(files))
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+        _remove_empty_folders(name)
+
+
+def _remove_empty_folders(name: str) -> None:
+    """On the filesystem, also drop the photo's and project's folders once they are empty."""
+    try:
+        folder = Path(default_storage.path(name)).parent
+    except NotImplementedError:  # object storage has no folders
+        return
+    root = Path(default_storage.path(""))
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "homedesign staff"
+admin.site.site_title = "homedesign staff"
+admin.site.index_title = "Accounts, projects and photos"
+
+urlpatterns = [
+    path("", include("homedesign.projects.urls")),
+    path("accounts/", include("homedesign.accounts.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MaskEditorConfig(AppConfig):
+    name = "maskeditor"
+    verbose_name = "Mask editor"
