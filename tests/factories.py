@@ -17,6 +17,8 @@ def make_project(owner: User, *, name: str = "12 Rue des Lilas", **fields) -> Pr
     return Project.objects.create(owner=owner, name=name, **fields)
 
 
-def make_photo(project: Project, *, name: str = "living-room.jpg", data: bytes | None = None) -> Photo:
+def make_photo(
+    project: Project, *, name: str = "living-room.jpg", data: bytes | None = None
+) -> Photo:
     upload = SimpleUploadedFile(name, data or jpeg_bytes(), content_type="image/jpeg")
     return photo_add(project=project, upload=upload)

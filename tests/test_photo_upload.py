@@ -1,4 +1,5 @@
 import hashlib
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -24,7 +25,9 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 def upload(client, project, *files: tuple[str, bytes], **extra):
     payload = [SimpleUploadedFile(name, data) for name, data in files]
-    return client.post(reverse("projects:photo_upload", args=[project.pk]), {"photos": payload}, **extra)
+    return client.post(
+        reverse("projects:photo_upload", args=[project.pk]), {"photos": payload}, **extra
+    )
 
 
 def stored(field) -> bytes:
@@ -45,7 +48,9 @@ def close_to(pixel, colour, tolerance=40) -> bool:
         ("kitchen.HEIC", heic_bytes((480, 320)), "HEIF", (480, 320)),
     ],
 )
-def test_each_accepted_format_is_stored_with_its_facts(agent_client, project, name, data, format, size):
+def test_each_accepted_format_is_stored_with_its_facts(
+    agent_client, project, name, data, format, size
+):
     response = upload(agent_client, project, (name, data), **JSON)
 
     assert response.status_code == 201
@@ -145,7 +150,6 @@ def test_bad_upload_gets_its_own_clear_message(agent_client, project, name, data
     assert not Photo.objects.exists()
 
 
-
 def test_file_over_the_size_limit_is_refused(agent_client, project, settings):
     settings.PHOTO_MAX_BYTES = 10_000
     response = upload(agent_client, project, ("huge.jpg", jpeg_bytes((1600, 1200))), **JSON)
@@ -176,7 +180,10 @@ def test_a_bad_file_does_not_stop_the_others(agent_client, project):
     )
 
     assert response.status_code == 302
-    assert sorted(Photo.objects.values_list("original_name", flat=True)) == ["kitchen.jpg", "plan.png"]
+    assert sorted(Photo.objects.values_list("original_name", flat=True)) == [
+        "kitchen.jpg",
+        "plan.png",
+    ]
     page = agent_client.get(response.url)
     assert "2 photos uploaded." in page.text
     assert "broken.jpg is damaged or incomplete" in page.text

@@ -22,7 +22,15 @@ class UserEditForm(UserChangeForm):
 class UserAdmin(BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
-    list_display = ("email", "name", "agency", "credits", "project_count", "is_staff", "date_joined")
+    list_display = (
+        "email",
+        "name",
+        "agency",
+        "credits",
+        "project_count",
+        "is_staff",
+        "date_joined",
+    )
     list_editable = ("credits",)
     list_filter = ("is_staff", "is_superuser", "is_active", "date_joined")
     search_fields = ("email", "name", "agency")

@@ -74,11 +74,24 @@ class PhotoAdmin(admin.ModelAdmin):
     list_select_related = ("project__owner",)
     date_hierarchy = "uploaded_at"
     fields = (
-        "large_preview", "project", "original_name", "format", "dimensions", "size",
-        "sha256", "files", "uploaded_at",
+        "large_preview",
+        "project",
+        "original_name",
+        "format",
+        "dimensions",
+        "size",
+        "sha256",
+        "files",
+        "uploaded_at",
     )
     readonly_fields = (
-        "large_preview", "project", "format", "dimensions", "size", "sha256", "files",
+        "large_preview",
+        "project",
+        "format",
+        "dimensions",
+        "size",
+        "sha256",
+        "files",
         "uploaded_at",
     )
 
@@ -103,7 +116,8 @@ class PhotoAdmin(admin.ModelAdmin):
     @admin.display(description="files")
     def files(self, photo: Photo):
         return format_html(
-            '<a href="{}">original</a> · <a href="{}">display copy</a> · <a href="{}">thumbnail</a>',
+            '<a href="{}">original</a> · <a href="{}">display copy</a> · '
+            '<a href="{}">thumbnail</a>',
             photo.file_url("original"),
             photo.file_url("display"),
             photo.file_url("thumbnail"),

@@ -1,0 +1,92 @@
+import pytest
+from django.urls import reverse
+
+from homedesign.accounts.models import User
+
+from .factories import make_photo, make_project, make_user
+
+
+@pytest.fixture
+def staff_client(client, db):
+    client.force_login(make_user("boss@example.com", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_staff_finds_a_user_by_agency_and_edits_credits_in_the_list(staff_client, agent):
+    changelist = reverse("admin:accounts_user_changelist")
+    page = staff_client.get(changelist, {"q": "Martin Immobilier"})
+    assert agent.email in page.text
+
+    response = staff_client.post(
+        changelist,
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(agent.pk),
+            "form-0-credits": "150",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.credits == 150
+
+
+def test_staff_creates_a_user_by_email(staff_client):
+    response = staff_client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "email": "new@example.com",
+            "usable_password": "true",
+            "password1": "a long enough passphrase 42",
+            "password2": "a long enough passphrase 42",
+        },
+    )
+
+    assert response.status_code == 302
+    assert User.objects.filter(email="new@example.com").exists()
+
+
+def test_project_admin_lists_searches_and_shows_photo_thumbnails(staff_client, agent):
+    project = make_project(agent, name="Villa Rosa", address="Cannes")
+    photo = make_photo(project)
+
+    listing = staff_client.get(reverse("admin:projects_project_changelist"), {"q": "cannes"})
+    detail = staff_client.get(reverse("admin:projects_project_change", args=[project.pk]))
+
+    assert "Villa Rosa" in listing.text
+    assert reverse("projects:photo_file", args=[photo.pk, "thumbnail"]) in detail.text
+
+
+def test_photo_admin_filters_by_format_and_previews(staff_client, project):
+    photo = make_photo(project)
+    thumbnail = reverse("projects:photo_file", args=[photo.pk, "thumbnail"])
+
+    listing = staff_client.get(
+        reverse("admin:projects_photo_changelist"), {"format__exact": "JPEG"}
+    )
+    detail = staff_client.get(reverse("admin:projects_photo_change", args=[photo.pk]))
+
+    assert thumbnail in listing.text
+    assert thumbnail in detail.text
+    assert staff_client.get(thumbnail).status_code == 200
+
+
+def test_deleting_a_photo_in_the_admin_removes_its_files(
+    staff_client, project, settings, django_capture_on_commit_callbacks
+):
+    photo = make_photo(project)
+    original = settings.MEDIA_ROOT / photo.original.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("admin:projects_photo_delete", args=[photo.pk]), {"post": "yes"})
+
+    assert not original.exists()
+
+
+def test_agents_cannot_open_the_admin(agent_client):
+    response = agent_client.get(reverse("admin:index"))
+
+    assert response.status_code == 302
+    assert "login" in response.url

@@ -1,0 +1,91 @@
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from .factories import make_photo, make_user
+from .images import heic_bytes, png_bytes
+
+
+def file_url(photo, kind: str) -> str:
+    return reverse("projects:photo_file", args=[photo.pk, kind])
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(
+    ("kind", "content_type"),
+    [("original", "image/jpeg"), ("display", "image/jpeg"), ("thumbnail", "image/jpeg")],
+)
+def test_owner_gets_each_file_with_its_type_and_nosniff(agent_client, project, kind, content_type):
+    photo = make_photo(project)
+
+    response = agent_client.get(file_url(photo, kind))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "private" in response["Cache-Control"]
+    with getattr(photo, kind).open("rb") as f:
+        assert body(response) == f.read()
+
+
+def test_heic_original_is_served_as_heic_and_copies_as_jpeg(agent_client, project):
+    photo = make_photo(project, name="iphone.heic", data=heic_bytes())
+
+    assert agent_client.get(file_url(photo, "original"))["Content-Type"] == "image/heic"
+    assert agent_client.get(file_url(photo, "display"))["Content-Type"] == "image/jpeg"
+
+
+def test_png_original_keeps_its_type(agent_client, project):
+    photo = make_photo(project, name="plan.png", data=png_bytes())
+
+    assert agent_client.get(file_url(photo, "original"))["Content-Type"] == "image/png"
+
+
+def test_download_link_names_the_original_file(agent_client, project):
+    photo = make_photo(project, name="Salon été.jpg")
+
+    response = agent_client.get(file_url(photo, "original") + "?download=1")
+
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "Salon%20%C3%A9t%C3%A9.jpg" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize("kind", ["original", "display", "thumbnail"])
+def test_outsider_gets_404(outsider_client, project, kind):
+    photo = make_photo(project)
+
+    assert outsider_client.get(file_url(photo, kind)).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["original", "display", "thumbnail"])
+def test_logged_out_visitor_gets_404(client, project, kind):
+    photo = make_photo(project)
+
+    assert client.get(file_url(photo, kind)).status_code == 404
+
+
+def test_unknown_kind_is_404(agent_client, project):
+    photo = make_photo(project)
+
+    assert agent_client.get(file_url(photo, "sha256")).status_code == 404
+
+
+def test_staff_who_may_view_photos_see_them_in_the_admin(client, project):
+    photo = make_photo(project)
+    staff = make_user("staff@example.com", is_staff=True)
+    client.force_login(staff)
+    assert client.get(file_url(photo, "thumbnail")).status_code == 404
+
+    staff.user_permissions.add(Permission.objects.get(codename="view_photo"))
+
+    assert client.get(file_url(photo, "thumbnail")).status_code == 200
+
+
+def test_media_root_has_no_public_url(agent_client, project):
+    photo = make_photo(project)
+
+    for prefix in ("/media/", "/", "/static/"):
+        assert agent_client.get(prefix + photo.original.name).status_code == 404
