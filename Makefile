@@ -38,6 +38,7 @@ browser:
 	fi
 
 test: $(VENV)/.installed-test browser
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

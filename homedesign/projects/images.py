@@ -218,7 +218,8 @@ def _fitted(image: Image.Image, box: int) -> Image.Image:
     size = _fitted_size(image.size, box)
     if size == image.size:
         return image.copy()
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Bicubic, like Pillow's thumbnail(): antialiased when shrinking, a third cheaper than Lanczos.
+    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
 
 
 def _encode(image: Image.Image, icc_profile: bytes | None) -> tuple[bytes, str]:
