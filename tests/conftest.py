@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings as django_settings
 
 from .factories import make_project, make_user
 
@@ -39,3 +40,8 @@ def outsider_client(client, outsider):
 @pytest.fixture
 def project(agent):
     return make_project(agent, address="12 Rue des Lilas, Lyon")
+
+
+def pytest_report_header(config) -> str:
+    database = django_settings.DATABASES["default"]
+    return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}"
