@@ -4,6 +4,7 @@ from django.urls import include, path
 admin.site.site_header = "homedesign staff"
 admin.site.site_title = "homedesign staff"
 admin.site.index_title = "Accounts, projects and photos"
+admin.site.enable_nav_sidebar = False  # the lists are wide; the sidebar squeezed them
 
 urlpatterns = [
     path("", include("homedesign.projects.urls")),

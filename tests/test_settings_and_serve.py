@@ -102,6 +102,8 @@ def test_serve_runs_web_server_and_worker_and_stops_both_on_ctrl_c(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # As when a shell starts `make run` in the background: SIGINT arrives ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         output = wait_for_line(server, "homedesign is running at", timeout=30)

@@ -20,6 +20,7 @@ class PhotoInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+    view_on_site = False
     fields = ("preview", "original_name", "format", "dimensions", "size", "uploaded_at")
     readonly_fields = fields
 
@@ -41,7 +42,7 @@ class PhotoInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "address", "photo_count", "created_at", "updated_at")
+    list_display = ("name", "owner", "address", "photo_count", "updated_at")
     list_filter = ("created_at", "updated_at")
     search_fields = ("name", "address", "owner__email", "owner__agency")
     list_select_related = ("owner",)
@@ -49,6 +50,7 @@ class ProjectAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "created_at", "updated_at")
     date_hierarchy = "created_at"
     inlines = [PhotoInline]
+    view_on_site = False  # the agent's pages answer 404 to anyone but the owner
 
     def delete_model(self, request, project: Project) -> None:
         project_delete(project=project)
@@ -73,6 +75,7 @@ class PhotoAdmin(admin.ModelAdmin):
     search_fields = ("original_name", "sha256", "project__name", "project__owner__email")
     list_select_related = ("project__owner",)
     date_hierarchy = "uploaded_at"
+    view_on_site = False
     fields = (
         "large_preview",
         "project",

@@ -33,6 +33,7 @@ class Command(BaseCommand):
                 "--threads", "4",
                 "--access-logfile", "-",
                 "--graceful-timeout", "10",
+                "--no-control-socket",  # a second instance would fight over its socket file
             ]
         )  # fmt: skip
         worker = subprocess.Popen(
@@ -43,7 +44,9 @@ class Command(BaseCommand):
         def stop(signum, frame) -> None:
             raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, stop)
+        # Set explicitly: a shell starting us in the background leaves SIGINT ignored.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, stop)
         shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         self.stdout.write(
             self.style.SUCCESS(
