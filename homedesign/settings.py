@@ -40,6 +40,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_mapping(name: str) -> dict[str, list[str]]:
+    """ "a=x,y;b=z" -> {"a": ["x", "y"], "b": ["z"]}"""
+    mapping = {}
+    for item in env_str(name).split(";"):
+        key, _, values = item.partition("=")
+        if key.strip():
+            mapping[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    return mapping
+
+
 def generated_secret_key(path: Path) -> str:
     """A key made once per data folder, so a newcomer configures nothing and sessions
     survive restarts. Production sets SECRET_KEY instead."""
@@ -57,15 +67,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR") or BASE_DIR / "data")
 
 DEBUG = env_bool("DEBUG", default=False)
-SECRET_KEY = env_str("SECRET_KEY") or generated_secret_key(DATA_DIR / "secret_key")
+# Behind HTTPS (HTTPS=1): a real deployment. Secure cookies, HSTS, a redirect from plain HTTP,
+# and a SECRET_KEY of its own, shared by every server (a generated one would differ per host).
+HTTPS = env_bool("HTTPS", default=False)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY and HTTPS:
+    raise ImproperlyConfigured("Set SECRET_KEY in production (HTTPS=1): the same on every server")
+SECRET_KEY = SECRET_KEY or generated_secret_key(DATA_DIR / "secret_key")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# Behind HTTPS (HTTPS=1): secure cookies, HSTS and a redirect from plain HTTP.
-HTTPS = env_bool("HTTPS", default=False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
@@ -209,6 +223,18 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# An order's worker renews its lease while it works; an order whose lease ran out lost its
+# worker and is queued again, up to ORDER_MAX_ATTEMPTS times, then failed with a refund.
+ORDER_LEASE_SECONDS = env_int("ORDER_LEASE_SECONDS", 300)
+ORDER_MAX_ATTEMPTS = env_int("ORDER_MAX_ATTEMPTS", 3)
+
+# --- Providers --------------------------------------------------------------------------------
+
+# Per service, the providers to try in order, e.g. "upscale=local;day_to_dusk=aihomedesign,local".
+# A service not named here uses the catalogue's order (orders/catalog.py).
+ORDER_PROVIDERS = env_mapping("ORDER_PROVIDERS")
+UPSCALE_MAX_PIXELS = env_int("UPSCALE_MAX_MEGAPIXELS", 64) * 1_000_000
 
 # --- Photos -----------------------------------------------------------------------------------
 

@@ -76,3 +76,16 @@ def open_image(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def malformed_exif_jpeg() -> bytes:
+    """A JPEG that decodes, but whose EXIF block makes Pillow's exif_transpose raise (three
+    bytes changed, found by fuzzing): cameras and editors do write such files."""
+    data = bytearray(jpeg_bytes((64, 48), orientation=6, gps=True))
+    for offset, value in ((75, 54), (80, 236), (106, 98)):
+        data[offset] = value
+    return bytes(data)
+
+
+def jpeg_with_icc(profile: bytes, size: tuple[int, int] = (120, 80)) -> bytes:
+    return encoded(two_band_image(size), "JPEG", quality=90, icc_profile=profile)

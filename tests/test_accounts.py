@@ -146,11 +146,28 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_reveals_nothing
 
 
 def test_a_used_reset_link_says_it_no_longer_works(client, agent):
-    response = client.get(
-        reverse("accounts:password_reset_confirm", args=["MQ", "bad-token"]), follow=True
+    client.post(reverse("accounts:password_reset"), {"email": agent.email})
+    link = re.search(r"http://testserver(\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
 
+    response = client.get(link, follow=True)
+
     assert "This link no longer works" in response.text
+
+
+def test_signup_credits_open_the_ledger(client, db):
+    client.post(
+        reverse("accounts:signup"),
+        {"email": "l@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    user = User.objects.get()
+    entry = user.credit_entries.get()
+    assert (entry.kind, entry.amount, entry.balance_after) == ("signup", user.credits, user.credits)
 
 
 def test_new_users_get_the_configured_starting_credits(db, settings):

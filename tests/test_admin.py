@@ -90,3 +90,38 @@ def test_agents_cannot_open_the_admin(agent_client):
 
     assert response.status_code == 302
     assert "login" in response.url
+
+
+def test_deleting_a_user_in_the_admin_removes_their_files(
+    staff_client, agent, settings, django_capture_on_commit_callbacks
+):
+    photo = make_photo(make_project(agent))
+    files = [settings.MEDIA_ROOT / name for name in photo.stored_files()]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("admin:accounts_user_delete", args=[agent.pk]), {"post": "yes"})
+
+    assert not User.objects.filter(pk=agent.pk).exists()
+    assert not any(f.exists() for f in files)
+
+
+def test_credit_edits_by_staff_are_written_to_the_ledger(staff_client, agent):
+    before = agent.credits
+    staff_client.post(
+        reverse("admin:accounts_user_change", args=[agent.pk]),
+        {
+            "email": agent.email,
+            "name": agent.name,
+            "agency": agent.agency,
+            "credits": before + 30,
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+        },
+    )
+
+    agent.refresh_from_db()
+    entry = agent.credit_entries.get()
+    assert agent.credits == before + 30
+    assert (entry.kind, entry.amount, entry.balance_after) == ("adjustment", 30, before + 30)
+    assert entry.note == "by boss@example.com"

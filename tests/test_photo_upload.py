@@ -3,7 +3,7 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin
 
 from homedesign.projects.models import Photo
 
@@ -13,6 +13,8 @@ from .images import (
     encoded,
     heic_bytes,
     jpeg_bytes,
+    jpeg_with_icc,
+    malformed_exif_jpeg,
     open_image,
     png_bytes,
     png_claiming_size,
@@ -224,3 +226,124 @@ def test_upload_needs_post(agent_client, project):
     response = agent_client.get(reverse("projects:photo_upload", args=[project.pk]))
 
     assert response.status_code == 405
+
+
+def test_malformed_exif_does_not_cost_the_photo(agent_client, project):
+    data = malformed_exif_jpeg()
+    with pytest.raises(Exception):  # noqa: B017 - the sample must still break Pillow's helper
+        ImageOps.exif_transpose(open_image(data))
+
+    response = upload(agent_client, project, ("camera.jpg", data), **JSON)
+
+    assert response.status_code == 201
+    # Its orientation tag (6) still reads, so the photo is turned upright all the same.
+    assert (Photo.objects.get().width, Photo.objects.get().height) == (48, 64)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_is_made_upright(agent_client, project, orientation):
+    # An upright 300 × 200 picture, red on top, stored the way a camera with this orientation
+    # tag stores it; applying the tag must give the upright picture back.
+    upright = two_band_image((300, 200))
+    inverse = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_90,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_270,
+    }
+    stored_way = upright.transpose(inverse[orientation]) if orientation > 1 else upright
+
+    upload(
+        agent_client,
+        project,
+        ("o.jpg", jpeg_bytes(image=stored_way, orientation=orientation)),
+        **JSON,
+    )
+
+    photo = Photo.objects.get()
+    assert (photo.width, photo.height) == (300, 200)
+    display = open_image(stored(photo.display))
+    assert display.size == (300, 200)
+    assert close_to(display.getpixel((150, 20)), RED)
+    assert close_to(display.getpixel((150, 180)), BLUE)
+
+
+def test_colour_profile_is_applied_and_not_copied(agent_client, project):
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    padded = srgb + b"12 Rue des Lilas, Lyon" + b"\0" * 2_000_000  # text and bulk in the profile
+
+    upload(agent_client, project, ("profiled.jpg", jpeg_with_icc(padded)), **JSON)
+
+    photo = Photo.objects.get()
+    for field in (photo.display, photo.thumbnail):
+        raw = stored(field)
+        assert b"Rue des Lilas" not in raw
+        assert "icc_profile" not in open_image(raw).info
+        assert len(raw) < 50_000
+
+
+def test_png_and_webp_metadata_is_not_copied(agent_client, project):
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Location", "12 Rue des Lilas, Lyon")
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>Rue des Lilas</x:xmpmeta>")
+    png = encoded(two_band_image(), "PNG", pnginfo=info)
+    exif = Image.Exif()
+    exif[0x010E] = "Rue des Lilas"
+    webp = encoded(two_band_image(), "WEBP", exif=exif.tobytes(), xmp=b"<x>Rue des Lilas</x>")
+
+    upload(agent_client, project, ("a.png", png), ("b.webp", webp))
+
+    for photo in Photo.objects.all():
+        for field in (photo.display, photo.thumbnail):
+            assert b"Rue des Lilas" not in stored(field)
+
+
+@pytest.mark.parametrize(
+    ("name", "image", "mode"),
+    [
+        ("cmyk.jpg", two_band_image().convert("CMYK"), "RGB"),
+        ("sixteen.png", Image.new("I;16", (300, 200), 40000), "RGB"),
+        ("grey-alpha.png", Image.new("LA", (300, 200), (128, 100)), "RGBA"),
+        ("palette.png", Image.new("P", (300, 200), 0), "RGBA"),
+    ],
+)
+def test_unusual_image_modes_make_ordinary_copies(agent_client, project, name, image, mode):
+    options = {"transparency": 0} if image.mode == "P" else {}
+    data = encoded(image, "JPEG" if name.endswith(".jpg") else "PNG", **options)
+
+    response = upload(agent_client, project, (name, data), **JSON)
+
+    assert response.status_code == 201
+    assert open_image(stored(Photo.objects.get().display)).mode == mode
+
+
+def test_sixteen_bit_values_are_scaled_not_clipped(agent_client, project):
+    upload(
+        agent_client,
+        project,
+        ("grey.png", encoded(Image.new("I;16", (64, 64), 32768), "PNG")),
+        **JSON,
+    )
+
+    assert 120 <= open_image(stored(Photo.objects.get().display)).getpixel((5, 5))[0] <= 135
+
+
+def test_a_video_named_heic_is_not_called_a_damaged_photo(agent_client, project):
+    mp4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
+    response = upload(agent_client, project, ("clip.heic", mp4), **JSON)
+
+    assert response.json()["error"].startswith("clip.heic is named like a HEIC photo but is not")
+
+
+def test_json_reply_lists_saved_photos_beside_the_errors(agent_client, project):
+    response = upload(
+        agent_client, project, ("good.jpg", jpeg_bytes()), ("bad.jpg", b"nope"), **JSON
+    )
+
+    assert response.status_code == 400
+    assert [p["name"] for p in response.json()["photos"]] == ["good.jpg"]
+    assert "bad.jpg" in response.json()["error"]

@@ -1,6 +1,6 @@
 import pytest
 from django.contrib.auth.models import Permission
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from .factories import make_photo, make_user
 from .images import heic_bytes, png_bytes
@@ -84,8 +84,29 @@ def test_staff_who_may_view_photos_see_them_in_the_admin(client, project):
     assert client.get(file_url(photo, "thumbnail")).status_code == 200
 
 
-def test_media_root_has_no_public_url(agent_client, project):
+def test_media_root_has_no_public_url(agent_client, project, settings):
     photo = make_photo(project)
 
+    assert not settings.MEDIA_URL.strip("/")
     for prefix in ("/media/", "/", "/static/"):
-        assert agent_client.get(prefix + photo.original.name).status_code == 404
+        path = prefix + photo.original.name
+        assert agent_client.get(path).status_code == 404
+        with pytest.raises(Resolver404):
+            resolve(path)
+
+
+def test_browser_revalidates_and_gets_304_while_access_holds(agent_client, project):
+    photo = make_photo(project)
+    first = agent_client.get(file_url(photo, "thumbnail"))
+
+    again = agent_client.get(file_url(photo, "thumbnail"), headers={"If-None-Match": first["ETag"]})
+
+    assert first["Cache-Control"] == "private, no-cache"
+    assert again.status_code == 304
+    agent_client.logout()
+    assert (
+        agent_client.get(
+            file_url(photo, "thumbnail"), headers={"If-None-Match": first["ETag"]}
+        ).status_code
+        == 404
+    )

@@ -64,6 +64,16 @@ def test_without_secret_key_one_is_generated_once_in_the_data_folder(tmp_path):
     assert key_file.stat().st_mode & 0o777 == 0o600
 
 
+def test_production_without_secret_key_is_refused(tmp_path):
+    env = {**PRODUCTION_ENV, "DATA_DIR": str(tmp_path), "SECRET_KEY": ""}
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "Set SECRET_KEY in production" in result.stderr
+    assert not (tmp_path / "secret_key").exists()
+
+
 def test_a_short_secret_key_is_refused(tmp_path):
     result = manage("check", env={"SECRET_KEY": "short", "DATA_DIR": str(tmp_path)})
 

@@ -3,6 +3,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count
 
+from homedesign.projects.services import projects_delete_for_user
+
+from .credits import credits_adjust, credits_welcome
 from .models import User
 
 
@@ -54,6 +57,26 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request, user: User, form, change: bool) -> None:
+        if not change:
+            super().save_model(request, user, form, change)
+            credits_welcome(user=user)
+            return
+        # Balances change through the ledger, so staff edits are recorded with who and why.
+        new_balance = user.credits
+        user.credits = User.objects.get(pk=user.pk).credits
+        super().save_model(request, user, form, change)
+        credits_adjust(user=user, new_balance=new_balance, note=f"by {request.user.email}")
+        user.refresh_from_db(fields=["credits"])
+
+    def delete_model(self, request, user: User) -> None:
+        projects_delete_for_user(user=user)
+        super().delete_model(request, user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            self.delete_model(request, user)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(project_count=Count("projects"))

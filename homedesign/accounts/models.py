@@ -66,3 +66,39 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+
+class CreditEntry(models.Model):
+    """The credit ledger: every change to a balance, with why. The balance on the user is
+    the sum of these, kept alongside for cheap reads."""
+
+    class Kind(models.TextChoices):
+        SIGNUP = "signup", "Welcome credits"
+        CHARGE = "charge", "Order"
+        REFUND = "refund", "Refund"
+        ADJUSTMENT = "adjustment", "Adjustment by staff"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_entries"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.IntegerField(help_text="Positive adds credits, negative spends them.")
+    balance_after = models.IntegerField()
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+    )
+    note = models.CharField(max_length=200, blank=True)
+    # Charges and refunds carry a key so a repeated step cannot book them twice.
+    idempotency_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "credit entries"
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} {self.get_kind_display()} for {self.user}"

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from .credits import credits_welcome
 from .forms import ProfileForm, SignupForm
 
 
@@ -17,6 +18,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         form = SignupForm(request.POST)
         if form.is_valid():
             user = form.save()
+            credits_welcome(user=user)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
                 request,

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.db.models import Count
-from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from .models import Photo, Project
@@ -21,7 +20,7 @@ class PhotoInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
     view_on_site = False
-    fields = ("preview", "original_name", "format", "dimensions", "size", "uploaded_at")
+    fields = ("preview", "original_name", "format", "dimensions", "file_size", "uploaded_at")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -30,14 +29,6 @@ class PhotoInline(admin.TabularInline):
     @admin.display(description="")
     def preview(self, photo: Photo):
         return thumbnail_tag(photo, 48)
-
-    @admin.display(description="pixels")
-    def dimensions(self, photo: Photo) -> str:
-        return f"{photo.width} × {photo.height}"
-
-    @admin.display(description="size")
-    def size(self, photo: Photo) -> str:
-        return filesizeformat(photo.byte_size)
 
 
 @admin.register(Project)
@@ -69,7 +60,15 @@ class ProjectAdmin(admin.ModelAdmin):
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ("preview", "original_name", "project", "owner", "format", "dimensions", "size")
+    list_display = (
+        "preview",
+        "original_name",
+        "project",
+        "owner",
+        "format",
+        "dimensions",
+        "file_size",
+    )
     list_display_links = ("preview", "original_name")
     list_filter = ("format", "uploaded_at")
     search_fields = ("original_name", "sha256", "project__name", "project__owner__email")
@@ -82,7 +81,7 @@ class PhotoAdmin(admin.ModelAdmin):
         "original_name",
         "format",
         "dimensions",
-        "size",
+        "file_size",
         "sha256",
         "files",
         "uploaded_at",
@@ -92,7 +91,7 @@ class PhotoAdmin(admin.ModelAdmin):
         "project",
         "format",
         "dimensions",
-        "size",
+        "file_size",
         "sha256",
         "files",
         "uploaded_at",
@@ -129,11 +128,3 @@ class PhotoAdmin(admin.ModelAdmin):
     @admin.display(description="owner", ordering="project__owner__email")
     def owner(self, photo: Photo):
         return photo.project.owner
-
-    @admin.display(description="pixels")
-    def dimensions(self, photo: Photo) -> str:
-        return f"{photo.width} × {photo.height}"
-
-    @admin.display(description="size", ordering="byte_size")
-    def size(self, photo: Photo) -> str:
-        return filesizeformat(photo.byte_size)

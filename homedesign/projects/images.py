@@ -13,7 +13,7 @@ from pathlib import PurePath
 from typing import IO
 
 from django.template.defaultfilters import filesizeformat
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 # Pillow format name -> what agents call it, and the extension we store the original under.
@@ -32,6 +32,14 @@ EXTENSION_FORMATS = {
     ".heif": "HEIF",
 }
 ACCEPTED_LABEL = "JPEG, PNG, WebP or HEIC"
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+# By the extension of a stored file: originals, copies and results.
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".heic": "image/heic",
+}
 
 
 def configure_pillow(max_pixels: int) -> None:
@@ -86,15 +94,12 @@ def prepare_photo(
         file, name=name, claimed=claimed, max_pixels=max_pixels, draft_box=display_size
     )
     # Orientation first: the served copies, the stored size and (later) masks all follow it.
-    width, height = _oriented(full_size, image)
-    oriented = _to_display_mode(ImageOps.exif_transpose(image))
-    # A colour profile is not personal data, and dropping it shifts Adobe RGB photos' colours.
-    icc_profile = image.info.get("icc_profile")
-
-    display = _fitted(oriented, display_size)
-    thumbnail = _fitted(display, thumbnail_size)
-    display_bytes, display_ext = _encode(display, icc_profile)
-    thumbnail_bytes, thumbnail_ext = _encode(thumbnail, icc_profile)
+    orientation = _orientation(image)
+    width, height = full_size[::-1] if orientation in (5, 6, 7, 8) else full_size
+    # Shrink before anything else, so a 100 MP PNG is copied and converted at display size.
+    small = _shrunk(image, display_size)
+    upright = _upright(small, orientation)
+    copies = served_copies(upright, display_size=display_size, thumbnail_size=thumbnail_size)
     return PreparedPhoto(
         format=image.format,
         extension=ACCEPTED_FORMATS[image.format][1],
@@ -102,11 +107,43 @@ def prepare_photo(
         height=height,
         byte_size=byte_size,
         sha256=_sha256(file),
-        display=display_bytes,
-        display_extension=display_ext,
-        thumbnail=thumbnail_bytes,
-        thumbnail_extension=thumbnail_ext,
+        display=copies.display,
+        display_extension=copies.extension,
+        thumbnail=copies.thumbnail,
+        thumbnail_extension=copies.extension,
     )
+
+
+@dataclass(frozen=True)
+class ServedCopies:
+    display: bytes
+    thumbnail: bytes
+    extension: str
+
+
+def served_copies(image: Image.Image, *, display_size: int, thumbnail_size: int) -> ServedCopies:
+    """The display copy and thumbnail of an upright sRGB image, without metadata."""
+    display = _fitted(image, display_size)
+    display_bytes, extension = _encode(display)
+    thumbnail_bytes, _ = _encode(_fitted(display, thumbnail_size))
+    return ServedCopies(display_bytes, thumbnail_bytes, extension)
+
+
+def encode_full(image: Image.Image) -> tuple[bytes, str]:
+    """A full-size result: PNG when it has transparency, else a high-quality JPEG."""
+    buffer = io.BytesIO()
+    if image.mode == "RGBA":
+        image.save(buffer, "PNG", compress_level=6)
+        return buffer.getvalue(), "png"
+    image.convert("RGB").save(buffer, "JPEG", quality=92, subsampling=0)
+    return buffer.getvalue(), "jpg"
+
+
+def load_upright(file: IO[bytes]) -> Image.Image:
+    """A stored photo at full size, upright, in sRGB, as RGB."""
+    file.seek(0)
+    with Image.open(file) as image:
+        return _upright(image, _orientation(image)).convert("RGB")
 
 
 def _open(
@@ -137,9 +174,10 @@ def _open(
             raise _damaged(name) from exc
 
         if image.format not in ACCEPTED_FORMATS:
+            article = "an" if image.format[0] in "AEFHILMNORSX" else "a"
             raise PhotoRejected(
-                f"{name} is a {image.format} image. Upload {ACCEPTED_LABEL} files; most photo "
-                "apps can export one of them."
+                f"{name} is {article} {image.format} image. Upload {ACCEPTED_LABEL} files; most "
+                "photo apps can export one of them."
             )
         if image.width * image.height > max_pixels:
             raise _too_many_pixels(name, max_pixels, image.size)
@@ -165,16 +203,60 @@ def _looks_like_an_image(file: IO[bytes]) -> bool:
     return (
         head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
         or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
-        or head[4:8] == b"ftyp"
+        or (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS)
     )
 
 
-def _oriented(size: tuple[int, int], image: Image.Image) -> tuple[int, int]:
-    """A size as it is after the image's EXIF orientation is applied."""
-    width, height = size
-    if image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
-        return height, width
-    return width, height
+# EXIF orientation -> the transpose that makes the photo upright (as ImageOps.exif_transpose).
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation, or 1 when the EXIF block is missing or malformed: a broken
+    camera tag must not cost the agent the photo."""
+    try:
+        value = image.getexif().get(ExifTags.Base.Orientation, 1)
+        return value if value in UPRIGHT else 1
+    except Exception:
+        return 1
+
+
+def _shrunk(image: Image.Image, box: int) -> Image.Image:
+    """Box-average by a whole factor while still at least `box` on the long side."""
+    factor = max(image.size) // box
+    if factor < 2 or image.mode not in ("RGB", "RGBA", "L", "LA"):
+        return image
+    return image.reduce(factor)
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    """RGB or RGBA in sRGB, turned upright. ICC profiles are applied, then dropped: they can
+    be megabytes large and carry arbitrary text."""
+    icc_profile = image.info.get("icc_profile")
+    if orientation in UPRIGHT:
+        image = image.transpose(UPRIGHT[orientation])
+    image = _to_srgb(image, icc_profile) if icc_profile else image
+    return _to_display_mode(image)
+
+
+def _to_srgb(image: Image.Image, icc_profile: bytes) -> Image.Image:
+    if image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(image, source, SRGB, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image  # an unreadable profile: show the pixels as they are
 
 
 def _too_many_pixels(name: str, max_pixels: int, size: tuple[int, int] | None = None):
@@ -222,15 +304,15 @@ def _fitted(image: Image.Image, box: int) -> Image.Image:
     return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
 
 
-def _encode(image: Image.Image, icc_profile: bytes | None) -> tuple[bytes, str]:
+def _encode(image: Image.Image) -> tuple[bytes, str]:
     """Encode from pixels only. A new image carries no metadata; Pillow would otherwise write
     the source's JPEG comment into the copy."""
     clean = Image.frombytes(image.mode, image.size, image.tobytes())
     buffer = io.BytesIO()
     if clean.mode == "RGBA":
-        clean.save(buffer, "PNG", compress_level=6, icc_profile=icc_profile)
+        clean.save(buffer, "PNG", compress_level=6)
         return buffer.getvalue(), "png"
-    clean.save(buffer, "JPEG", quality=85, progressive=True, icc_profile=icc_profile)
+    clean.save(buffer, "JPEG", quality=85, progressive=True)
     return buffer.getvalue(), "jpg"
 
 

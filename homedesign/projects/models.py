@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
 
@@ -94,6 +95,14 @@ class Photo(models.Model):
 
     def file_url(self, kind: str) -> str:
         return reverse("projects:photo_file", args=[self.pk, kind])
+
+    @property
+    def dimensions(self) -> str:
+        return f"{self.width} × {self.height}"
+
+    @property
+    def file_size(self) -> str:
+        return filesizeformat(self.byte_size)
 
     @property
     def megapixels(self) -> float:

@@ -1,3 +1,4 @@
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -9,18 +10,23 @@ from django.db import transaction
 from .images import prepare_photo
 from .models import Photo, Project
 
+# A 100 MP PNG decodes to 400 MB; two at a time per web process keeps a burst of uploads
+# from exhausting memory (the rest wait their turn).
+_decoding = threading.BoundedSemaphore(2)
+
 
 def photo_add(*, project: Project, upload: UploadedFile) -> Photo:
     """Verify an upload and store it with its served copies. Raises images.PhotoRejected."""
-    prepared = prepare_photo(
-        upload,
-        name=upload.name or "photo",
-        byte_size=upload.size or 0,
-        max_bytes=settings.PHOTO_MAX_BYTES,
-        max_pixels=settings.PHOTO_MAX_PIXELS,
-        display_size=settings.PHOTO_DISPLAY_SIZE,
-        thumbnail_size=settings.PHOTO_THUMBNAIL_SIZE,
-    )
+    with _decoding:
+        prepared = prepare_photo(
+            upload,
+            name=upload.name or "photo",
+            byte_size=upload.size or 0,
+            max_bytes=settings.PHOTO_MAX_BYTES,
+            max_pixels=settings.PHOTO_MAX_PIXELS,
+            display_size=settings.PHOTO_DISPLAY_SIZE,
+            thumbnail_size=settings.PHOTO_THUMBNAIL_SIZE,
+        )
     photo = Photo(
         project=project,
         original_name=upload.name or f"photo.{prepared.extension}",
@@ -50,15 +56,28 @@ def photo_add(*, project: Project, upload: UploadedFile) -> Photo:
 
 
 def photo_delete(*, photo: Photo) -> None:
-    files = photo.stored_files()
+    files = _files_with_orders(photo)
     photo.delete()
     transaction.on_commit(lambda: _delete_files(files))
 
 
+def projects_delete_for_user(*, user) -> None:
+    """Before an account goes: its projects, with every file they hold."""
+    for project in Project.objects.filter(owner=user):
+        project_delete(project=project)
+
+
 def project_delete(*, project: Project) -> None:
-    files = [name for photo in project.photos.all() for name in photo.stored_files()]
+    files = [name for photo in project.photos.all() for name in _files_with_orders(photo)]
     project.delete()
     transaction.on_commit(lambda: _delete_files(files))
+
+
+def _files_with_orders(photo: Photo) -> list[str]:
+    """A photo's files and those of the edits made from it, which go with it."""
+    return photo.stored_files() + [
+        name for order in photo.orders.prefetch_related("results") for name in order.stored_files()
+    ]
 
 
 def _delete_files(names: list[str]) -> None:

@@ -9,9 +9,9 @@ urlpatterns = [
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<uuid:pk>/", views.project_detail, name="project_detail"),
     path("projects/<uuid:pk>/edit/", views.project_edit, name="project_edit"),
-    path("projects/<uuid:pk>/delete/", views.project_delete_view, name="project_delete"),
+    path("projects/<uuid:pk>/delete/", views.project_delete, name="project_delete"),
     path("projects/<uuid:pk>/photos/", views.photo_upload, name="photo_upload"),
     path("photos/<uuid:pk>/", views.photo_detail, name="photo_detail"),
-    path("photos/<uuid:pk>/delete/", views.photo_delete_view, name="photo_delete"),
+    path("photos/<uuid:pk>/delete/", views.photo_delete, name="photo_delete"),
     path("photos/<uuid:pk>/<str:kind>/", views.photo_file, name="photo_file"),
 ]

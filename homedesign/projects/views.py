@@ -3,16 +3,23 @@ from pathlib import PurePath
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from . import services
 from .forms import ProjectForm
-from .images import PhotoRejected
+from .images import CONTENT_TYPES, PhotoRejected
 from .models import Photo, Project
-from .services import photo_add, photo_delete, project_delete
 
 
 def _project_for(request: HttpRequest, pk) -> Project:
@@ -68,10 +75,10 @@ def project_edit(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def project_delete_view(request: HttpRequest, pk) -> HttpResponse:
+def project_delete(request: HttpRequest, pk) -> HttpResponse:
     project = _project_for(request, pk)
     if request.method == "POST":
-        project_delete(project=project)
+        services.project_delete(project=project)
         messages.success(request, f"Project “{project.name}” and its photos were deleted.")
         return redirect("projects:project_list")
     return render(
@@ -98,14 +105,15 @@ def photo_upload(request: HttpRequest, pk) -> HttpResponse:
     added, errors = [], []
     for upload in uploads:
         try:
-            added.append(photo_add(project=project, upload=upload))
+            added.append(services.photo_add(project=project, upload=upload))
         except PhotoRejected as rejected:
             errors.append(str(rejected))
 
     if wants_json:
+        photos = [_photo_json(photo) for photo in added]
         if errors:
-            return JsonResponse({"error": " ".join(errors)}, status=400)
-        return JsonResponse({"photos": [_photo_json(photo) for photo in added]}, status=201)
+            return JsonResponse({"error": " ".join(errors), "photos": photos}, status=400)
+        return JsonResponse({"photos": photos}, status=201)
     if added:
         messages.success(request, f"{len(added)} photo{'s' if len(added) > 1 else ''} uploaded.")
     for error in errors:
@@ -145,22 +153,16 @@ def photo_detail(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def photo_delete_view(request: HttpRequest, pk) -> HttpResponse:
+def photo_delete(request: HttpRequest, pk) -> HttpResponse:
     photo = _photo_for(request, pk)
     if request.method == "POST":
-        photo_delete(photo=photo)
+        services.photo_delete(photo=photo)
         messages.success(request, f"{photo.original_name} was deleted.")
         return redirect(photo.project)
     return render(request, "projects/photo_confirm_delete.html", {"photo": photo})
 
 
 PHOTO_FILE_KINDS = ("original", "display", "thumbnail")
-CONTENT_TYPES = {
-    ".jpg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".heic": "image/heic",
-}
 
 
 @login_not_required  # a visitor without a session gets the same 404 as anyone else
@@ -174,6 +176,13 @@ def photo_file(request: HttpRequest, pk, kind: str) -> FileResponse:
     else:
         photos = Photo.objects.for_user(request.user)
     photo = get_object_or_404(photos, pk=pk)
+    # The files behind a URL never change, but access does (logout, deletion): the browser
+    # may keep a copy yet must ask each time, and gets a 304 while access holds.
+    etag = f'"{photo.sha256[:16]}-{kind}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
     field = getattr(photo, kind)
     try:
         file = field.open("rb")
@@ -185,6 +194,6 @@ def photo_file(request: HttpRequest, pk, kind: str) -> FileResponse:
         as_attachment=kind == "original" and "download" in request.GET,
         filename=photo.original_name if kind == "original" else None,
     )
-    # A photo's files never change under the same URL; they are private to the browser.
-    response["Cache-Control"] = "private, max-age=86400"
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
     return response

@@ -1,0 +1,270 @@
+"""The service catalogue: the one place that says what can be ordered.
+
+Forms, validation, the admin, the order pages and the provider routing all read this table.
+Providers translate these option values into their own (see orders/providers/).
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Mask(StrEnum):
+    NONE = "none"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    label: str
+    kind: str  # "choice", "bool" or "int"
+    default: str | bool | int
+    choices: tuple[tuple[str, str], ...] = ()
+    min_value: int | None = None
+    max_value: int | None = None
+    help_text: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    key: str
+    label: str
+    description: str
+    credits: int
+    providers: tuple[str, ...]
+    mask: Mask = Mask.NONE
+    options: tuple[Option, ...] = ()
+    variations: bool = False
+    max_results: int = 1
+    mask_hint: str = ""
+
+    @property
+    def option_names(self) -> list[str]:
+        return [option.name for option in self.options]
+
+    def default_options(self) -> dict:
+        return {option.name: option.default for option in self.options}
+
+
+ROOM_TYPES = (
+    ("living_room", "Living room"),
+    ("bedroom", "Bedroom"),
+    ("kitchen", "Kitchen"),
+    ("dining_room", "Dining room"),
+    ("bathroom", "Bathroom"),
+    ("home_office", "Home office"),
+    ("kids_room", "Kids room"),
+    ("outdoor", "Outdoor"),
+)
+STYLES = (
+    ("modern", "Modern"),
+    ("scandinavian", "Scandinavian"),
+    ("industrial", "Industrial"),
+    ("farmhouse", "Farmhouse"),
+    ("coastal", "Coastal"),
+    ("luxury", "Luxury"),
+    ("contemporary", "Contemporary"),
+    ("traditional", "Traditional"),
+)
+COLOURS = (
+    ("any", "Let the designer choose"),
+    ("warm_neutrals", "Warm neutrals"),
+    ("cool_greys", "Cool greys"),
+    ("earth_tones", "Earth tones"),
+    ("black_and_white", "Black and white"),
+    ("pastels", "Pastels"),
+)
+SKY_STYLES = (
+    ("golden_hour", "Golden hour"),
+    ("blue_hour", "Blue hour"),
+    ("pink_sunset", "Pink sunset"),
+    ("deep_twilight", "Deep twilight"),
+)
+EXTERIOR_TYPES = (("TERRACE", "Terrace"), ("POOL", "Pool"), ("PETANQUE", "Pétanque court"))
+SCENES = (("indoor", "Indoor"), ("outdoor", "Outdoor"))
+SCALES = (("2", "2× (double width and height)"), ("4", "4× (four times)"))
+
+
+def results_option(maximum: int) -> Option:
+    return Option(
+        "results",
+        "Number of results",
+        "int",
+        1,
+        min_value=1,
+        max_value=maximum,
+        help_text=f"Get up to {maximum} different proposals to choose from.",
+    )
+
+
+ROOM = Option("room_type", "Room type", "choice", "living_room", ROOM_TYPES)
+STYLE = Option("style", "Style", "choice", "modern", STYLES)
+
+SERVICES: dict[str, Service] = {
+    service.key: service
+    for service in (
+        Service(
+            "virtual_staging",
+            "Virtual staging",
+            "Furnish an empty room in the style of your choice.",
+            credits=4,
+            providers=("aihomedesign", "iacrea"),
+            options=(ROOM, STYLE, results_option(4)),
+            variations=True,
+            max_results=4,
+        ),
+        Service(
+            "interior_design",
+            "Interior design",
+            "Restyle a furnished room: new furniture, materials and colours.",
+            credits=4,
+            providers=("aihomedesign", "iacrea"),
+            options=(
+                ROOM,
+                STYLE,
+                Option("colour", "Colour scheme", "choice", "any", COLOURS),
+                results_option(4),
+            ),
+            variations=True,
+            max_results=4,
+        ),
+        Service(
+            "image_enhancement",
+            "Image enhancement",
+            "Balanced exposure and colour, crisper detail and livelier contrast.",
+            credits=1,
+            providers=("local", "aihomedesign"),
+            options=(
+                Option("scene", "Scene", "choice", "indoor", SCENES),
+                Option("white_balance", "Correct white balance", "bool", True),
+                Option("local_contrast", "Bring out detail in shadows", "bool", True),
+                Option("sharpen", "Sharpen", "bool", True),
+            ),
+            variations=True,
+        ),
+        Service(
+            "day_to_dusk",
+            "Day to dusk",
+            "Turn a daytime exterior into an evening shot: dusk sky, warm light.",
+            credits=2,
+            providers=("local", "aihomedesign"),
+            options=(
+                Option("sky_style", "Sky", "choice", "golden_hour", SKY_STYLES),
+                Option("remove_shadows", "Soften harsh shadows", "bool", True),
+            ),
+            variations=True,
+        ),
+        Service(
+            "item_removal",
+            "Item removal (automatic)",
+            "Empty a room: all furniture and clutter removed automatically.",
+            credits=3,
+            providers=("aihomedesign", "iacrea"),
+            variations=True,
+        ),
+        Service(
+            "item_removal_mask",
+            "Item removal (painted)",
+            "Remove exactly what you paint over: a chair, a bin, a car, a sign.",
+            credits=2,
+            providers=("local", "object_remover", "aihomedesign"),
+            mask=Mask.REQUIRED,
+            mask_hint="Paint over everything that should disappear, with a little margin.",
+            variations=True,
+        ),
+        Service(
+            "declutter",
+            "Decluttering",
+            "Tidy a room: remove small objects and clutter, keep the furniture.",
+            credits=2,
+            providers=("iacrea", "local"),
+            mask=Mask.OPTIONAL,
+            mask_hint="Optional: paint the clutter to remove; without a mask it is found "
+            "automatically (needs a remote provider).",
+            options=(Option("auto", "Find clutter automatically", "bool", True),),
+            variations=True,
+        ),
+        Service(
+            "exterior_creation",
+            "Exterior creation",
+            "Create a terrace, a pool or a pétanque court in the area you paint.",
+            credits=4,
+            providers=("iacrea",),
+            mask=Mask.REQUIRED,
+            mask_hint="Paint the area where the terrace, pool or court should be.",
+            options=(
+                Option("exterior_type", "Create", "choice", "TERRACE", EXTERIOR_TYPES),
+                Option("width", "Width (m)", "int", 6, min_value=1, max_value=50),
+                Option("height", "Length (m)", "int", 4, min_value=1, max_value=50),
+            ),
+            variations=True,
+        ),
+        Service(
+            "background_removal",
+            "Background removal",
+            "Cut out the main subject on a transparent background (PNG).",
+            credits=1,
+            providers=("local", "adcreative"),
+        ),
+        Service(
+            "upscale",
+            "Upscale",
+            "A larger, sharper version for print and large screens.",
+            credits=1,
+            providers=("local", "aihomedesign"),
+            options=(Option("scale", "Scale", "choice", "2", SCALES),),
+        ),
+    )
+}
+
+SERVICE_CHOICES = [(service.key, service.label) for service in SERVICES.values()]
+
+
+def get_service(key: str) -> Service:
+    return SERVICES[key]
+
+
+def clean_options(service: Service, options: dict) -> dict:
+    """Options checked against the catalogue: unknown names dropped, each value of its kind
+    and among its choices. Raises ValueError naming the first bad option."""
+    cleaned = {}
+    for option in service.options:
+        value = options.get(option.name, option.default)
+        if option.kind == "choice":
+            value = str(value)
+            if value not in dict(option.choices):
+                raise ValueError(f"{option.label}: {value!r} is not one of the choices")
+        elif option.kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{option.label}: expected true or false")
+        else:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{option.label}: expected a whole number")
+            if not option.min_value <= value <= option.max_value:
+                raise ValueError(
+                    f"{option.label}: must be between {option.min_value} and {option.max_value}"
+                )
+        cleaned[option.name] = value
+    return cleaned
+
+
+@dataclass(frozen=True)
+class OptionSummary:
+    label: str
+    value: str
+
+
+def describe_options(service: Service, options: dict) -> list[OptionSummary]:
+    """Human-readable option values, for the order page and the admin."""
+    summary = []
+    for option in service.options:
+        value = options.get(option.name, option.default)
+        if option.kind == "choice":
+            shown = dict(option.choices).get(str(value), str(value))
+        elif option.kind == "bool":
+            shown = "Yes" if value else "No"
+        else:
+            shown = str(value)
+        summary.append(OptionSummary(option.label, shown))
+    return summary

@@ -1,0 +1,268 @@
+"""The order lifecycle: the only module that writes Order.status.
+
+queued → processing → succeeded | failed, and queued → cancelled. Each transition is a
+conditional UPDATE from the states it may leave, so running a step twice (a worker that
+crashed and was restarted, a webhook arriving beside a poll) changes nothing the second
+time: no second charge, no second refund, no duplicate results.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from homedesign.accounts.credits import credits_charge, credits_refund
+from homedesign.accounts.models import CreditEntry
+from homedesign.projects.models import Photo
+
+from .catalog import Mask, clean_options, get_service
+from .models import Order, OrderResult
+
+logger = logging.getLogger(__name__)
+Status = Order.Status
+
+
+class OrderRefused(Exception):
+    """The order cannot be placed; the message is for the agent."""
+
+
+@dataclass(frozen=True)
+class ResultImage:
+    """A finished image as a provider hands it over: encoded bytes and their facts."""
+
+    full: bytes
+    full_extension: str
+    display: bytes
+    thumbnail: bytes
+    copies_extension: str
+    width: int
+    height: int
+
+
+def order_place(
+    *,
+    user,
+    photo: Photo,
+    service: str,
+    options: dict,
+    mask: UploadedFile | None = None,
+    parent: Order | None = None,
+) -> Order:
+    """Check, charge and queue an order. Raises OrderRefused or NotEnoughCredits."""
+    info = get_service(service)
+    if photo.project.owner_id != user.pk:
+        raise OrderRefused("That photo is not yours.")
+    try:
+        options = clean_options(info, options)
+    except ValueError as error:
+        raise OrderRefused(str(error)) from None
+    if info.mask == Mask.REQUIRED and not mask:
+        raise OrderRefused(f"{info.label} needs a mask: paint the area to change.")
+    if parent and (parent.photo_id != photo.pk or parent.service != service):
+        raise OrderRefused("A variation must be of the same photo and service.")
+
+    with transaction.atomic():
+        order = Order(
+            owner=user,
+            photo=photo,
+            service=service,
+            options=options,
+            parent=parent,
+            credits_charged=info.credits,
+        )
+        if mask:
+            order.mask.save("mask.png", mask, save=False)
+        order.save()
+        credits_charge(user=user, amount=info.credits, order=order, key=f"charge:{order.pk}:1")
+        transaction.on_commit(partial(_enqueue, order.pk))
+    return order
+
+
+def _enqueue(order_id) -> None:
+    from .tasks import run_order_task
+
+    run_order_task.enqueue(order_id=str(order_id))
+
+
+def order_claim(order: Order) -> bool:
+    """queued → processing for this worker, with a lease it must keep renewing."""
+    now = timezone.now()
+    claimed = Order.objects.filter(pk=order.pk, status=Status.QUEUED).update(
+        status=Status.PROCESSING,
+        started_at=now,
+        lease_expires_at=now + _lease(),
+        attempts=order.attempts + 1,
+        progress=0,
+    )
+    order.refresh_from_db()
+    return bool(claimed)
+
+
+def order_heartbeat(order: Order, *, progress: int | None = None, eta_seconds: int | None = None):
+    """Renew the lease (and report progress) while the work goes on."""
+    now = timezone.now()
+    fields = {"lease_expires_at": now + _lease()}
+    if progress is not None:
+        fields["progress"] = max(0, min(99, progress))
+    if eta_seconds is not None:
+        fields["eta"] = now + timedelta(seconds=eta_seconds)
+    Order.objects.filter(pk=order.pk, status=Status.PROCESSING).update(**fields)
+    for name, value in fields.items():
+        setattr(order, name, value)
+
+
+def order_record_provider(order: Order, *, provider: str, ref: str = "", state=None) -> None:
+    fields = {"provider": provider, "provider_ref": ref}
+    if state is not None:
+        fields["provider_state"] = state
+    Order.objects.filter(pk=order.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(order, name, value)
+
+
+def order_succeed(order: Order, images: list[ResultImage]) -> bool:
+    """Store the results and finish. Results already stored (a repeated step) are kept."""
+    for index, image in enumerate(images):
+        _store_result(order, index, image)
+    done = Order.objects.filter(pk=order.pk, status=Status.PROCESSING).update(
+        status=Status.SUCCEEDED,
+        progress=100,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+        message="",
+    )
+    order.refresh_from_db()
+    return bool(done)
+
+
+def _store_result(order: Order, index: int, image: ResultImage) -> None:
+    if OrderResult.objects.filter(order=order, index=index).exists():
+        return
+    result = OrderResult(
+        order=order, index=index, width=image.width, height=image.height,
+        byte_size=len(image.full),
+    )  # fmt: skip
+    number = index + 1
+    result.full.save(f"result-{number}.{image.full_extension}", ContentFile(image.full), save=False)
+    result.display.save(
+        f"result-{number}-display.{image.copies_extension}", ContentFile(image.display), save=False
+    )
+    result.thumbnail.save(
+        f"result-{number}-thumbnail.{image.copies_extension}",
+        ContentFile(image.thumbnail),
+        save=False,
+    )
+    try:
+        with transaction.atomic():
+            result.save()
+    except IntegrityError:  # the same step ran twice at once; the other one's row stands
+        for name in result.stored_files():
+            result.full.storage.delete(name)
+
+
+def order_fail(order: Order, *, message: str, detail: str = "") -> bool:
+    """Finish as failed and give the credits back."""
+    failed = Order.objects.filter(pk=order.pk, status__in=Order.UNFINISHED).update(
+        status=Status.FAILED,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+        message=message,
+        error_detail=detail,
+    )
+    order.refresh_from_db()
+    _refund(order)
+    return bool(failed)
+
+
+def order_cancel(order: Order) -> bool:
+    """Only a queued order can be cancelled; its credits come back."""
+    cancelled = Order.objects.filter(pk=order.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED,
+        finished_at=timezone.now(),
+        message="Cancelled before it started.",
+    )
+    order.refresh_from_db()
+    _refund(order)
+    return bool(cancelled)
+
+
+def _refund(order: Order) -> None:
+    if order.status not in (Status.FAILED, Status.CANCELLED):
+        return
+    owed = order.credits_charged - order.credits_refunded
+    if owed <= 0:
+        return
+    with transaction.atomic():
+        # One refund per charge: the key names the charge it pays back.
+        key = f"refund:{order.pk}:{_charge_count(order)}"
+        booked = credits_refund(user=order.owner, amount=owed, order=order, key=key)
+        if booked:
+            Order.objects.filter(pk=order.pk).update(credits_refunded=order.credits_charged)
+    order.refresh_from_db()
+
+
+def order_retry(order: Order) -> bool:
+    """Staff send a failed or cancelled order round again; it is charged again."""
+    if order.status not in (Status.FAILED, Status.CANCELLED):
+        return False
+    with transaction.atomic():
+        requeued = Order.objects.filter(pk=order.pk, status=order.status).update(
+            status=Status.QUEUED,
+            progress=0,
+            message="",
+            error_detail="",
+            finished_at=None,
+            credits_charged=order.service_info.credits,
+            credits_refunded=0,
+        )
+        if not requeued:
+            return False
+        credits_charge(
+            user=order.owner,
+            amount=order.service_info.credits,
+            order=order,
+            key=f"charge:{order.pk}:{_charge_count(order) + 1}",
+        )
+        transaction.on_commit(partial(_enqueue, order.pk))
+    order.refresh_from_db()
+    return True
+
+
+def _charge_count(order: Order) -> int:
+    return order.credit_entries.filter(kind=CreditEntry.Kind.CHARGE).count()
+
+
+def order_reap(order: Order) -> bool:
+    """A processing order whose lease ran out lost its worker: queue it again, or, after
+    the last attempt, fail it with a refund."""
+    if order.status != Status.PROCESSING or order.lease_expires_at > timezone.now():
+        return False
+    if order.attempts < settings.ORDER_MAX_ATTEMPTS:
+        with transaction.atomic():
+            requeued = Order.objects.filter(
+                pk=order.pk, status=Status.PROCESSING, lease_expires_at=order.lease_expires_at
+            ).update(status=Status.QUEUED, lease_expires_at=None, progress=0)
+            if requeued:
+                logger.warning("Order %s lost its worker; queued again", order.pk)
+                transaction.on_commit(partial(_enqueue, order.pk))
+        order.refresh_from_db()
+        return bool(requeued)
+    return order_fail(
+        order,
+        message="The edit could not be finished. Your credits have been refunded.",
+        detail=f"Worker lost {order.attempts} times (lease expired); gave up.",
+    )
+
+
+def orders_reap_stranded() -> int:
+    return sum(order_reap(order) for order in Order.objects.stranded())
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.ORDER_LEASE_SECONDS)

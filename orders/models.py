@@ -1,0 +1,236 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from .catalog import SERVICE_CHOICES, Service, describe_options, get_service
+
+
+class OrderQuerySet(models.QuerySet):
+    def for_user(self, user) -> "OrderQuerySet":
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+    def unfinished(self) -> "OrderQuerySet":
+        return self.filter(status__in=Order.UNFINISHED)
+
+    def stranded(self, now=None) -> "OrderQuerySet":
+        """Processing, but nobody has reported on them within their lease: the worker died."""
+        return self.filter(
+            status=Order.Status.PROCESSING, lease_expires_at__lt=now or timezone.now()
+        )
+
+
+def order_file_path(order: "Order", filename: str) -> str:
+    return f"orders/{order.pk}/{filename}"
+
+
+class Order(models.Model):
+    """One edit of one photo. Its status changes only through orders.lifecycle."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    UNFINISHED = (Status.QUEUED, Status.PROCESSING)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orders"
+    )
+    photo = models.ForeignKey("projects.Photo", on_delete=models.CASCADE, related_name="orders")
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="variations",
+        help_text="The order this one is a variation of.",
+    )
+    service = models.CharField(max_length=40, choices=SERVICE_CHOICES)
+    options = models.JSONField(default=dict, blank=True)
+    mask = models.FileField(upload_to=order_file_path, max_length=300, blank=True)
+
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    provider = models.CharField(max_length=40, blank=True)
+    provider_ref = models.CharField("provider's id", max_length=200, blank=True, db_index=True)
+    provider_state = models.JSONField(default=dict, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    eta = models.DateTimeField("expected at", null=True, blank=True)
+    message = models.TextField("message for the agent", blank=True)
+    error_detail = models.TextField("technical detail", blank=True)
+
+    credits_charged = models.PositiveIntegerField(default=0)
+    credits_refunded = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="order_progress_at_most_100"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(credits_refunded__lte=models.F("credits_charged")),
+                name="order_refund_at_most_charge",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_info.label} of {self.photo}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:order_detail", args=[self.pk])
+
+    @property
+    def service_info(self) -> Service:
+        return get_service(self.service)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    def option_summary(self):
+        return describe_options(self.service_info, self.options)
+
+    def stored_files(self) -> list[str]:
+        names = [self.mask.name] if self.mask else []
+        for result in self.results.all():
+            names += result.stored_files()
+        return names
+
+
+def result_file_path(result: "OrderResult", filename: str) -> str:
+    return f"orders/{result.order_id}/{filename}"
+
+
+class OrderResult(models.Model):
+    """One image an order produced: full size, plus display copy and thumbnail."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="results")
+    index = models.PositiveSmallIntegerField(default=0)
+    full = models.FileField(upload_to=result_file_path, max_length=300)
+    display = models.FileField(upload_to=result_file_path, max_length=300)
+    thumbnail = models.FileField(upload_to=result_file_path, max_length=300)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    byte_size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "index"]
+        constraints = [
+            # A task that runs twice must not add its results twice.
+            models.UniqueConstraint(fields=["order", "index"], name="one_result_per_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Result {self.index + 1} of {self.order}"
+
+    def file_url(self, kind: str) -> str:
+        return reverse("orders:result_file", args=[self.pk, kind])
+
+    @property
+    def download_name(self) -> str:
+        stem = self.order.photo.original_name.rsplit(".", 1)[0]
+        extension = self.full.name.rsplit(".", 1)[-1]
+        return f"{stem}-{self.order.service}-{self.index + 1}.{extension}"
+
+    def stored_files(self) -> list[str]:
+        return [f.name for f in (self.full, self.display, self.thumbnail) if f]
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def for_user(self, user) -> "ShareLinkQuerySet":
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+    def live(self) -> "ShareLinkQuerySet":
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ShareLink(models.Model):
+    """A public, read-only page of results, reached only by its unguessable token."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="share_links",
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="share_links"
+    )
+    include_originals = models.BooleanField(
+        default=False, help_text="Let visitors download the original photos too."
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    view_count = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(project__isnull=False, order__isnull=True)
+                    | models.Q(project__isnull=True, order__isnull=False)
+                ),
+                name="share_link_has_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Share link for {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:share_page", args=[self.token])
+
+    @property
+    def subject(self):
+        return self.project or self.order
+
+    @property
+    def is_live(self) -> bool:
+        if self.revoked_at:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+    def shared_orders(self) -> OrderQuerySet:
+        orders = Order.objects.filter(status=Order.Status.SUCCEEDED)
+        if self.order_id:
+            return orders.filter(pk=self.order_id)
+        return orders.filter(photo__project=self.project_id)

@@ -1,0 +1,61 @@
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..lifecycle import ResultImage
+from ..models import Order
+
+# report(progress_percent, eta_seconds): renews the order's lease and shows progress.
+Report = Callable[[int, int | None], None]
+
+
+class ProviderError(Exception):
+    """Every provider failure. `permanent` errors will not go away by trying again; the
+    message is for the agent, `detail` for staff."""
+
+    def __init__(self, message: str, *, permanent: bool, detail: str = ""):
+        super().__init__(message)
+        self.message, self.permanent, self.detail = message, permanent, detail
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What submit() achieved: the finished images, or None while a remote job runs."""
+
+    images: list[ResultImage] | None
+    ref: str = ""
+
+
+class Provider(ABC):
+    name: str
+    label: str
+    services: frozenset[str]
+
+    def unavailable_reason(self) -> str | None:
+        """None when this installation can use the provider, else why not (for agents)."""
+        return None
+
+    def refuses(self, order: Order) -> str | None:
+        """Why this provider cannot do this particular order (e.g. it needs a mask)."""
+        return None
+
+    @abstractmethod
+    def submit(self, order: Order, report: Report) -> Outcome:
+        """Do the work (local) or hand it over (remote). Raises ProviderError."""
+
+
+class PlannedProvider(Provider):
+    """A remote API this installation has no client for yet: listed so the service cards
+    can say truthfully what would make a service available."""
+
+    def __init__(self, name: str, label: str, services: set[str], setting: str):
+        self.name, self.label, self.services = name, label, frozenset(services)
+        self.setting = setting
+
+    def unavailable_reason(self) -> str:
+        return f"needs the {self.label} connection ({self.setting})"
+
+    def submit(self, order: Order, report: Report) -> Outcome:
+        raise ProviderError(
+            f"{self.label} is not connected.", permanent=True, detail=self.unavailable_reason()
+        )

@@ -1,0 +1,104 @@
+"""The local engine: real image processing on this machine's CPU, no API key, no download.
+
+It serves what OpenCV and PatchMatch do honestly; staging, redesign, automatic item
+detection and exterior creation need a generative model, so a remote provider serves them.
+"""
+
+import numpy as np
+from django.conf import settings
+from PIL import Image
+
+from homedesign.projects.images import encode_full, load_upright, served_copies
+from maskeditor.masks import MaskRejected, read_mask
+
+from ...lifecycle import ResultImage
+from ...models import Order
+from ..base import Outcome, Provider, ProviderError, Report
+from .background import remove_background
+from .dusk import day_to_dusk
+from .enhance import enhance
+from .inpaint import remove_painted
+from .upscale import upscale
+
+
+class LocalProvider(Provider):
+    name = "local"
+    label = "Local engine"
+    services = frozenset(
+        {
+            "image_enhancement",
+            "day_to_dusk",
+            "item_removal_mask",
+            "declutter",
+            "background_removal",
+            "upscale",
+        }
+    )
+
+    def refuses(self, order: Order) -> str | None:
+        if order.service == "declutter" and not order.mask:
+            return "automatic decluttering needs a remote provider; paint the clutter instead"
+        return None
+
+    def submit(self, order: Order, report: Report) -> Outcome:
+        report(5, None)
+        with order.photo.original.open("rb") as file:
+            rgb = np.asarray(load_upright(file))
+        report(20, None)
+        out = self._process(order, rgb)
+        report(85, None)
+        return Outcome(images=[result_image(out)])
+
+    def _process(self, order: Order, rgb: np.ndarray) -> np.ndarray:
+        options = order.options
+        match order.service:
+            case "image_enhancement":
+                return enhance(
+                    rgb,
+                    scene=options["scene"],
+                    white_balance=options["white_balance"],
+                    local_contrast=options["local_contrast"],
+                    sharpen=options["sharpen"],
+                )
+            case "day_to_dusk":
+                return day_to_dusk(
+                    rgb, sky_style=options["sky_style"], remove_shadows=options["remove_shadows"]
+                )
+            case "item_removal_mask" | "declutter":
+                return remove_painted(rgb, self._mask(order, rgb))
+            case "background_removal":
+                return remove_background(rgb)
+            case "upscale":
+                enlarged, _ = upscale(
+                    rgb, scale=int(options["scale"]), max_pixels=settings.UPSCALE_MAX_PIXELS
+                )
+                return enlarged
+        raise ProviderError(
+            "The local engine cannot do this edit.", permanent=True, detail=order.service
+        )
+
+    def _mask(self, order: Order, rgb: np.ndarray) -> np.ndarray:
+        try:
+            with order.mask.open("rb") as file:
+                return read_mask(file, size=(rgb.shape[1], rgb.shape[0]))
+        except MaskRejected as rejected:
+            raise ProviderError(str(rejected), permanent=True) from None
+
+
+def result_image(array: np.ndarray) -> ResultImage:
+    image = Image.fromarray(array)
+    full, extension = encode_full(image)
+    copies = served_copies(
+        image,
+        display_size=settings.PHOTO_DISPLAY_SIZE,
+        thumbnail_size=settings.PHOTO_THUMBNAIL_SIZE,
+    )
+    return ResultImage(
+        full=full,
+        full_extension=extension,
+        display=copies.display,
+        thumbnail=copies.thumbnail,
+        copies_extension=copies.extension,
+        width=image.width,
+        height=image.height,
+    )

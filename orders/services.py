@@ -1,0 +1,72 @@
+"""Flows around orders: running one through its provider, deleting results, sharing."""
+
+import logging
+import traceback
+from datetime import datetime
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from homedesign.projects.models import Project
+
+from . import lifecycle
+from .models import Order, OrderResult, ShareLink
+from .providers import provider_for, refusal
+from .providers.base import ProviderError
+
+logger = logging.getLogger(__name__)
+
+
+def order_run(*, order_id: str) -> None:
+    order = Order.objects.select_related("photo", "owner").get(pk=order_id)
+    if not lifecycle.order_claim(order):
+        return  # finished, cancelled, or another worker has it
+    provider = provider_for(order)
+    if provider is None:
+        lifecycle.order_fail(order, message=refusal(order) + " Your credits have been refunded.")
+        return
+    lifecycle.order_record_provider(order, provider=provider.name)
+
+    def report(progress: int, eta_seconds: int | None) -> None:
+        lifecycle.order_heartbeat(order, progress=progress, eta_seconds=eta_seconds)
+
+    try:
+        outcome = provider.submit(order, report)
+    except ProviderError as error:
+        lifecycle.order_fail(
+            order,
+            message=f"{error.message} Your credits have been refunded.",
+            detail=error.detail or repr(error),
+        )
+        return
+    except Exception:
+        logger.exception("Order %s failed in provider %s", order.pk, provider.name)
+        lifecycle.order_fail(
+            order,
+            message="Something went wrong while editing this photo. Your credits have been "
+            "refunded; please try again.",
+            detail=traceback.format_exc(),
+        )
+        return
+    if outcome.ref:
+        lifecycle.order_record_provider(order, provider=provider.name, ref=outcome.ref)
+    if outcome.images is not None:
+        lifecycle.order_succeed(order, outcome.images)
+
+
+def result_delete(*, result: OrderResult) -> None:
+    files = result.stored_files()
+    result.delete()
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+
+
+def share_link_create(
+    *, owner, subject: Order | Project, expires_at: datetime | None, include_originals: bool
+) -> ShareLink:
+    return ShareLink.objects.create(
+        owner=owner,
+        order=subject if isinstance(subject, Order) else None,
+        project=subject if isinstance(subject, Project) else None,
+        expires_at=expires_at,
+        include_originals=include_originals,
+    )

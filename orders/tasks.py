@@ -1,0 +1,8 @@
+from django_tasks import task
+
+from . import services
+
+
+@task()
+def run_order_task(order_id: str) -> None:
+    services.order_run(order_id=order_id)

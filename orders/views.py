@@ -1,0 +1,300 @@
+from datetime import timedelta
+from pathlib import PurePath
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import F
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
+
+from homedesign.accounts.credits import NotEnoughCredits
+from homedesign.projects.images import CONTENT_TYPES
+from homedesign.projects.models import Photo, Project
+from maskeditor.masks import MaskRejected, read_mask
+
+from . import lifecycle, services
+from .catalog import SERVICES, get_service
+from .forms import options_from, order_form_class
+from .models import Order, OrderResult, ShareLink
+from .providers import availability
+
+FILE_KINDS = ("full", "display", "thumbnail")
+
+
+def _photo_for(request: HttpRequest, pk) -> Photo:
+    return get_object_or_404(Photo.objects.for_user(request.user).select_related("project"), pk=pk)
+
+
+def _order_for(request: HttpRequest, pk) -> Order:
+    orders = Order.objects.for_user(request.user).select_related("photo__project")
+    return get_object_or_404(orders, pk=pk)
+
+
+@require_GET
+def order_services(request: HttpRequest, photo_id) -> HttpResponse:
+    photo = _photo_for(request, photo_id)
+    cards = [(service, availability(service)) for service in SERVICES.values()]
+    return render(
+        request,
+        "orders/order_services.html",
+        {"photo": photo, "project": photo.project, "cards": cards},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def order_create(request: HttpRequest, photo_id, service: str) -> HttpResponse:
+    photo = _photo_for(request, photo_id)
+    if service not in SERVICES:
+        raise Http404
+    return _order_form(request, photo=photo, service=service, parent=None)
+
+
+@require_http_methods(["GET", "POST"])
+def order_variation(request: HttpRequest, pk) -> HttpResponse:
+    parent = _order_for(request, pk)
+    if not parent.service_info.variations:
+        raise Http404
+    return _order_form(request, photo=parent.photo, service=parent.service, parent=parent)
+
+
+def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Order | None):
+    info = get_service(service)
+    form_class = order_form_class(info)
+    initial = {**info.default_options(), **(parent.options if parent else {})}
+    form = form_class(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        mask = form.cleaned_data.get("mask")
+        try:
+            if mask:
+                read_mask(mask, size=(photo.width, photo.height))
+            order = lifecycle.order_place(
+                user=request.user,
+                photo=photo,
+                service=service,
+                options=options_from(form, info),
+                mask=mask,
+                parent=parent,
+            )
+        except MaskRejected as rejected:
+            form.add_error("mask", str(rejected))
+        except (lifecycle.OrderRefused, NotEnoughCredits) as refused:
+            form.add_error(None, str(refused))
+        else:
+            return redirect(order)
+    return render(
+        request,
+        "orders/order_form.html",
+        {
+            "photo": photo,
+            "project": photo.project,
+            "service": info,
+            "availability": availability(info),
+            "form": form,
+            "parent": parent,
+        },
+    )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def order_detail(request: HttpRequest, pk) -> HttpResponse:
+    order = _order_for(request, pk)
+    lifecycle.order_reap(order)  # if its worker died, this is where the agent notices
+    context = _order_context(order)
+    if request.htmx:
+        response = render(request, "orders/order_detail.html#order-status", context)
+        if order.is_finished:
+            # htmx 2 stops polling on 286; the fragment also comes without its trigger.
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    context["share_links"] = order.share_links.all()
+    return render(request, "orders/order_detail.html", context)
+
+
+def _order_context(order: Order) -> dict:
+    queue_position = None
+    if order.status == Order.Status.QUEUED:
+        queue_position = Order.objects.filter(
+            status=Order.Status.QUEUED, created_at__lte=order.created_at
+        ).count()
+    return {
+        "order": order,
+        "photo": order.photo,
+        "project": order.photo.project,
+        "results": order.results.all(),
+        "variations": order.variations.all(),
+        "queue_position": queue_position,
+    }
+
+
+@require_POST
+def order_cancel(request: HttpRequest, pk) -> HttpResponse:
+    order = _order_for(request, pk)
+    if lifecycle.order_cancel(order):
+        messages.success(request, f"Order cancelled; {order.credits_refunded} credits refunded.")
+    else:
+        messages.error(request, "This order has already started and can no longer be cancelled.")
+    return redirect(order)
+
+
+@require_GET
+def photo_gallery(request: HttpRequest, photo_id) -> HttpResponse:
+    photo = _photo_for(request, photo_id)
+    orders = photo.orders.prefetch_related("results", "variations")
+    return render(
+        request,
+        "orders/photo_gallery.html",
+        {"photo": photo, "project": photo.project, "groups": _grouped(orders)},
+    )
+
+
+@require_GET
+def project_gallery(request: HttpRequest, project_id) -> HttpResponse:
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=project_id)
+    orders = Order.objects.filter(photo__project=project).select_related("photo")
+    return render(
+        request,
+        "orders/project_gallery.html",
+        {
+            "project": project,
+            "groups": _grouped(orders.prefetch_related("results")),
+            "share_links": project.share_links.all(),
+        },
+    )
+
+
+def _grouped(orders) -> list[tuple[Order, list[Order]]]:
+    """Each first order with its variations, newest first; a variation whose parent is gone
+    stands on its own."""
+    orders = list(orders)
+    ids = {order.pk for order in orders}
+    roots = [o for o in orders if o.parent_id is None or o.parent_id not in ids]
+    children: dict = {}
+    for order in orders:
+        if order.parent_id in ids:
+            children.setdefault(order.parent_id, []).append(order)
+    return [(root, children.get(root.pk, [])) for root in roots]
+
+
+@require_GET
+def result_file(request: HttpRequest, pk, kind: str) -> FileResponse:
+    result = get_object_or_404(
+        OrderResult.objects.filter(order__owner=request.user).select_related("order__photo"),
+        pk=pk,
+    )
+    return _serve_result(request, result, kind)
+
+
+def _serve_result(request: HttpRequest, result: OrderResult, kind: str) -> FileResponse:
+    if kind not in FILE_KINDS:
+        raise Http404
+    field = getattr(result, kind)
+    try:
+        file = field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        file,
+        content_type=CONTENT_TYPES[PurePath(field.name).suffix],
+        as_attachment="download" in request.GET,
+        filename=result.download_name if kind == "full" else None,
+    )
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def result_delete(request: HttpRequest, pk) -> HttpResponse:
+    result = get_object_or_404(
+        OrderResult.objects.filter(order__owner=request.user).select_related("order__photo"),
+        pk=pk,
+    )
+    if request.method == "POST":
+        services.result_delete(result=result)
+        messages.success(request, "Result deleted.")
+        return redirect(result.order)
+    return render(request, "orders/result_confirm_delete.html", {"result": result})
+
+
+@require_POST
+def share_create(request: HttpRequest, kind: str, pk) -> HttpResponse:
+    if kind == "order":
+        subject = _order_for(request, pk)
+    else:
+        subject = get_object_or_404(Project.objects.for_user(request.user), pk=pk)
+    days = request.POST.get("expires_in_days", "")
+    expires_at = timezone.now() + timedelta(days=int(days)) if days in ("1", "7", "30") else None
+    link = services.share_link_create(
+        owner=request.user,
+        subject=subject,
+        expires_at=expires_at,
+        include_originals=request.POST.get("include_originals") == "on",
+    )
+    messages.success(request, "Share link created. Anyone with the link can see these results.")
+    return redirect(request.POST.get("next") or link.subject.get_absolute_url())
+
+
+@require_POST
+def share_revoke(request: HttpRequest, pk) -> HttpResponse:
+    link = get_object_or_404(ShareLink.objects.for_user(request.user), pk=pk)
+    if not link.revoked_at:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    messages.success(request, "Share link revoked: it no longer shows anything.")
+    return redirect(request.POST.get("next") or link.subject.get_absolute_url())
+
+
+def _live_link(token: str) -> ShareLink | None:
+    return ShareLink.objects.filter(token=token).select_related("project", "order").first()
+
+
+@login_not_required
+@require_GET
+def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    link = _live_link(token)
+    if link is None or not link.is_live:
+        response = render(request, "orders/share_unavailable.html", status=410 if link else 404)
+    else:
+        ShareLink.objects.filter(pk=link.pk).update(
+            view_count=F("view_count") + 1, last_viewed_at=timezone.now()
+        )
+        orders = link.shared_orders().select_related("photo").prefetch_related("results")
+        response = render(request, "orders/share_page.html", {"link": link, "orders": orders})
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_not_required
+@require_GET
+def share_file(request: HttpRequest, token: str, kind: str, pk) -> FileResponse:
+    """Files of a share page: results, the photo's display copy for "before", and the
+    original photo only when the owner allowed it."""
+    link = _live_link(token)
+    if link is None or not link.is_live:
+        raise Http404
+    orders = link.shared_orders()
+    if kind in FILE_KINDS:
+        result = get_object_or_404(
+            OrderResult.objects.filter(order__in=orders).select_related("order__photo"), pk=pk
+        )
+        return _serve_result(request, result, kind)
+    photo = get_object_or_404(Photo.objects.filter(orders__in=orders).distinct(), pk=pk)
+    if kind == "before":
+        field = photo.display
+    elif kind == "original" and link.include_originals:
+        field = photo.original
+    else:
+        raise Http404
+    response = FileResponse(
+        field.open("rb"),
+        content_type=CONTENT_TYPES[PurePath(field.name).suffix],
+        as_attachment=kind == "original",
+        filename=photo.original_name if kind == "original" else None,
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
