@@ -192,12 +192,19 @@ def order_cancel(order: Order) -> bool:
     return bool(cancelled)
 
 
-def _refund(order: Order) -> None:
-    if order.status not in (Status.FAILED, Status.CANCELLED):
-        return
+def order_refund(order: Order) -> bool:
+    """Staff give the credits back for a finished order (an unhappy customer)."""
+    if not order.is_finished:
+        return False
+    return _refund(order, force=True)
+
+
+def _refund(order: Order, *, force: bool = False) -> bool:
+    if order.status not in (Status.FAILED, Status.CANCELLED) and not force:
+        return False
     owed = order.credits_charged - order.credits_refunded
     if owed <= 0:
-        return
+        return False
     with transaction.atomic():
         # One refund per charge: the key names the charge it pays back.
         key = f"refund:{order.pk}:{_charge_count(order)}"
@@ -205,6 +212,7 @@ def _refund(order: Order) -> None:
         if booked:
             Order.objects.filter(pk=order.pk).update(credits_refunded=order.credits_charged)
     order.refresh_from_db()
+    return bool(booked)
 
 
 def order_retry(order: Order) -> bool:

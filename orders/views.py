@@ -6,7 +6,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
@@ -65,7 +67,8 @@ def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Ord
     info = get_service(service)
     form_class = order_form_class(info)
     initial = {**info.default_options(), **(parent.options if parent else {})}
-    form = form_class(request.POST or None, request.FILES or None, initial=initial)
+    data = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    form = form_class(*data, initial=initial)
     if request.method == "POST" and form.is_valid():
         mask = form.cleaned_data.get("mask")
         try:
@@ -168,8 +171,8 @@ def project_gallery(request: HttpRequest, project_id) -> HttpResponse:
 
 
 def _grouped(orders) -> list[tuple[Order, list[Order]]]:
-    """Each first order with its variations, newest first; a variation whose parent is gone
-    stands on its own."""
+    """Each first order, and it followed by its variations; newest first. A variation whose
+    parent is gone stands on its own."""
     orders = list(orders)
     ids = {order.pk for order in orders}
     roots = [o for o in orders if o.parent_id is None or o.parent_id not in ids]
@@ -177,7 +180,7 @@ def _grouped(orders) -> list[tuple[Order, list[Order]]]:
     for order in orders:
         if order.parent_id in ids:
             children.setdefault(order.parent_id, []).append(order)
-    return [(root, children.get(root.pk, [])) for root in roots]
+    return [(root, [root, *reversed(children.get(root.pk, []))]) for root in roots]
 
 
 @require_GET
@@ -224,8 +227,10 @@ def result_delete(request: HttpRequest, pk) -> HttpResponse:
 def share_create(request: HttpRequest, kind: str, pk) -> HttpResponse:
     if kind == "order":
         subject = _order_for(request, pk)
-    else:
+    elif kind == "project":
         subject = get_object_or_404(Project.objects.for_user(request.user), pk=pk)
+    else:
+        raise Http404
     days = request.POST.get("expires_in_days", "")
     expires_at = timezone.now() + timedelta(days=int(days)) if days in ("1", "7", "30") else None
     link = services.share_link_create(
@@ -235,7 +240,7 @@ def share_create(request: HttpRequest, kind: str, pk) -> HttpResponse:
         include_originals=request.POST.get("include_originals") == "on",
     )
     messages.success(request, "Share link created. Anyone with the link can see these results.")
-    return redirect(request.POST.get("next") or link.subject.get_absolute_url())
+    return _back(request, link)
 
 
 @require_POST
@@ -245,7 +250,19 @@ def share_revoke(request: HttpRequest, pk) -> HttpResponse:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
     messages.success(request, "Share link revoked: it no longer shows anything.")
-    return redirect(request.POST.get("next") or link.subject.get_absolute_url())
+    return _back(request, link)
+
+
+def _back(request: HttpRequest, link: ShareLink) -> HttpResponse:
+    """To the page the form was on, if it is one of ours."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = (
+            reverse("orders:project_gallery", args=[link.project_id])
+            if link.project_id
+            else link.order.get_absolute_url()
+        )
+    return redirect(target)
 
 
 def _live_link(token: str) -> ShareLink | None:

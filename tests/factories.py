@@ -22,3 +22,29 @@ def make_photo(
 ) -> Photo:
     upload = SimpleUploadedFile(name, data or jpeg_bytes(), content_type="image/jpeg")
     return photo_add(project=project, upload=upload)
+
+
+def make_order(photo: Photo, *, service: str = "image_enhancement", **options):
+    from orders.catalog import get_service
+    from orders.lifecycle import order_place
+
+    info = get_service(service)
+    return order_place(
+        user=photo.project.owner,
+        photo=photo,
+        service=service,
+        options={**info.default_options(), **options},
+    )
+
+
+def mask_png(size: tuple[int, int], box: tuple[int, int, int, int]) -> bytes:
+    """An AI HomeDesign-style mask: opaque #7878CD in `box`, transparent elsewhere."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    image.paste((0x78, 0x78, 0xCD, 255), box)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()

@@ -41,4 +41,5 @@ def profile(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:profile")
     else:
         form = ProfileForm(instance=request.user)
-    return render(request, "accounts/profile.html", {"form": form})
+    entries = request.user.credit_entries.select_related("order")[:50]
+    return render(request, "accounts/profile.html", {"form": form, "entries": entries})

@@ -13,5 +13,5 @@ urlpatterns = [
     path("projects/<uuid:pk>/photos/", views.photo_upload, name="photo_upload"),
     path("photos/<uuid:pk>/", views.photo_detail, name="photo_detail"),
     path("photos/<uuid:pk>/delete/", views.photo_delete, name="photo_delete"),
-    path("photos/<uuid:pk>/<str:kind>/", views.photo_file, name="photo_file"),
+    path("photos/<uuid:pk>/files/<str:kind>/", views.photo_file, name="photo_file"),
 ]

@@ -38,7 +38,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
-    form = ProjectForm(request.POST or None)
+    form = ProjectForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         project = form.save(commit=False)
         project.owner = request.user
@@ -66,7 +66,7 @@ def project_detail(request: HttpRequest, pk) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def project_edit(request: HttpRequest, pk) -> HttpResponse:
     project = _project_for(request, pk)
-    form = ProjectForm(request.POST or None, instance=project)
+    form = ProjectForm(request.POST if request.method == "POST" else None, instance=project)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Project saved.")
@@ -146,6 +146,7 @@ def photo_detail(request: HttpRequest, pk) -> HttpResponse:
             "project": photo.project,
             "position": index + 1,
             "total": len(siblings),
+            "order_count": photo.orders.count(),
             "previous_id": siblings[index - 1] if index > 0 else None,
             "next_id": siblings[index + 1] if index + 1 < len(siblings) else None,
         },

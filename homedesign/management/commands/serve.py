@@ -12,6 +12,10 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from orders.lifecycle import orders_reap_stranded
+
+REAP_EVERY_SECONDS = 60
+
 
 class Command(BaseCommand):
     help = "Run the web server (gunicorn) and the task worker (db_worker) together."
@@ -54,8 +58,13 @@ class Command(BaseCommand):
             )
         )
         exit_code = 0
+        next_reap = 0.0
         try:
             while all(child.poll() is None for child in children):
+                if time.monotonic() >= next_reap:
+                    # Orders whose worker was killed mid-job go round again (or are refunded).
+                    orders_reap_stranded()
+                    next_reap = time.monotonic() + REAP_EVERY_SECONDS
                 time.sleep(0.5)
             exit_code = 1
             self.stderr.write("The web server or the worker stopped; stopping the other.")

@@ -23,16 +23,17 @@ def enhance(
     return out
 
 
-def balance_white(rgb: np.ndarray, strength: float = 0.8) -> np.ndarray:
-    """Grey-world balance on the mid-tones, bounded so a red-brick facade stays red."""
+def balance_white(rgb: np.ndarray) -> np.ndarray:
+    """Remove a colour cast measured on the near-grey mid-tones only (walls, ceilings,
+    concrete), so a green lawn or a blue sky does not tint the whole photo, and by at most
+    8 % per channel, so a beige facade stays beige."""
     sample = downscaled(rgb, 512).reshape(-1, 3).astype(np.float32)
-    luma = sample.mean(axis=1)
-    midtones = sample[(luma > 40) & (luma < 220)]
-    if len(midtones) < 100:
+    brightest, darkest = sample.max(axis=1), sample.min(axis=1)
+    greyish = (brightest > 50) & (brightest < 235) & (brightest - darkest < 0.2 * brightest)
+    if greyish.sum() < 0.02 * len(sample):
         return rgb
-    means = midtones.mean(axis=0)
-    gains = np.clip(means.mean() / np.maximum(means, 1), 0.8, 1.25)
-    gains = 1 + (gains - 1) * strength
+    means = sample[greyish].mean(axis=0)
+    gains = np.clip(means.mean() / np.maximum(means, 1), 0.92, 1.08)
     channels = [
         cv2.LUT(rgb[..., c], np.clip(np.arange(256) * gains[c], 0, 255).astype(np.uint8))
         for c in range(3)

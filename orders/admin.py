@@ -1,0 +1,125 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+
+from homedesign.accounts.models import CreditEntry
+
+from . import lifecycle
+from .models import Order, OrderResult, ShareLink
+
+
+class OrderResultInline(admin.TabularInline):
+    model = OrderResult
+    extra = 0
+    can_delete = False
+    fields = ("preview", "index", "width", "height", "byte_size", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="")
+    def preview(self, result: OrderResult):
+        return format_html(
+            '<img src="{}" alt="" style="height:64px;border-radius:4px">',
+            result.file_url("thumbnail"),
+        )
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at", "owner", "service", "status", "provider", "progress",
+        "credits_charged", "credits_refunded", "short_error",
+    )  # fmt: skip
+    list_filter = ("status", "service", "provider", "created_at")
+    search_fields = ("id", "owner__email", "photo__original_name", "provider_ref")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    inlines = [OrderResultInline]
+    actions = ["retry", "cancel", "refund"]
+    view_on_site = False
+    readonly_fields = (
+        "id", "owner", "photo", "parent", "service", "options", "mask", "status", "provider",
+        "provider_ref", "provider_state", "progress", "eta", "message", "error_detail",
+        "credits_charged", "credits_refunded", "attempts", "lease_expires_at", "created_at",
+        "started_at", "finished_at",
+    )  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False  # orders are placed by agents, so credits and files stay consistent
+
+    @admin.display(description="error")
+    def short_error(self, order: Order) -> str:
+        return order.message[:80]
+
+    @admin.action(description="Retry (charges the credits again)")
+    def retry(self, request, queryset) -> None:
+        self._apply(request, queryset, lifecycle.order_retry, "queued again")
+
+    @admin.action(description="Cancel queued orders (refunds)")
+    def cancel(self, request, queryset) -> None:
+        self._apply(request, queryset, lifecycle.order_cancel, "cancelled")
+
+    @admin.action(description="Refund the credits of finished orders")
+    def refund(self, request, queryset) -> None:
+        self._apply(request, queryset, lifecycle.order_refund, "refunded")
+
+    def _apply(self, request, queryset, step, done: str) -> None:
+        changed = sum(bool(step(order)) for order in queryset)
+        skipped = queryset.count() - changed
+        self.message_user(request, f"{changed} order(s) {done}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} order(s) were not in a state for that.", messages.WARNING
+            )
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "owner", "subject", "live", "expires_at", "view_count")
+    list_filter = ("revoked_at", "include_originals", "created_at")
+    search_fields = ("owner__email", "token", "project__name")
+    list_select_related = ("owner", "project", "order")
+    readonly_fields = (
+        "token",
+        "owner",
+        "project",
+        "order",
+        "created_at",
+        "view_count",
+        "last_viewed_at",
+    )
+    actions = ["revoke"]
+    view_on_site = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(boolean=True)
+    def live(self, link: ShareLink) -> bool:
+        return link.is_live
+
+    @admin.action(description="Revoke")
+    def revoke(self, request, queryset) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} link(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "kind", "amount", "balance_after", "order", "note")
+    list_filter = ("kind", "created_at")
+    search_fields = ("user__email", "note", "order__id")
+    list_select_related = ("user", "order")
+    date_hierarchy = "created_at"
+
+    # The ledger is history: staff change balances on the user, which writes a line here.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("photos/<uuid:photo_id>/edits/", views.order_services, name="order_services"),
+    path("photos/<uuid:photo_id>/edits/<slug:service>/", views.order_create, name="order_create"),
+    path("photos/<uuid:photo_id>/gallery/", views.photo_gallery, name="photo_gallery"),
+    path("projects/<uuid:project_id>/gallery/", views.project_gallery, name="project_gallery"),
+    path("orders/<uuid:pk>/", views.order_detail, name="order_detail"),
+    path("orders/<uuid:pk>/cancel/", views.order_cancel, name="order_cancel"),
+    path("orders/<uuid:pk>/variation/", views.order_variation, name="order_variation"),
+    path("results/<uuid:pk>/delete/", views.result_delete, name="result_delete"),
+    path("results/<uuid:pk>/files/<str:kind>/", views.result_file, name="result_file"),
+    path("share/<str:kind>/<uuid:pk>/", views.share_create, name="share_create"),
+    path("share-links/<uuid:pk>/revoke/", views.share_revoke, name="share_revoke"),
+    path("s/<str:token>/", views.share_page, name="share_page"),
+    path("s/<str:token>/<str:kind>/<uuid:pk>/", views.share_file, name="share_file"),
+]

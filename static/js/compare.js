@@ -1,0 +1,6 @@
+// Before/after comparison: the range input over each picture sets how much of "before"
+// shows. Listening on the document also covers galleries that htmx swaps in later.
+document.addEventListener("input", (event) => {
+  const slider = event.target.closest(".compare-range");
+  if (slider) slider.parentElement.style.setProperty("--position", `${slider.value}%`);
+});

@@ -1,0 +1,119 @@
+"""The local engine does real image processing: each test checks the effect an agent
+would look for, on synthetic scenes whose right answer is known."""
+
+import cv2
+import numpy as np
+import patchmatch
+import pytest
+
+from orders.providers.base import ProviderError
+from orders.providers.local.background import remove_background
+from orders.providers.local.dusk import day_to_dusk
+from orders.providers.local.enhance import enhance
+from orders.providers.local.inpaint import remove_painted
+from orders.providers.local.upscale import upscale
+
+
+def textured_room(height=600, width=900, seed=3) -> np.ndarray:
+    """A wall with fine texture above a striped wooden floor."""
+    rng = np.random.default_rng(seed)
+    room = np.empty((height, width, 3), np.uint8)
+    room[: height * 2 // 3] = (200, 196, 188)
+    stripes = (np.arange(width) // 30 % 2 * 25 + 120).astype(np.uint8)
+    room[height * 2 // 3 :] = np.stack([stripes, stripes * 0.8, stripes * 0.6], -1).astype(np.uint8)
+    noise = rng.normal(0, 6, room.shape)
+    return np.clip(room + noise, 0, 255).astype(np.uint8)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * np.log10(255**2 / mse)
+
+
+def test_enhancement_removes_a_colour_cast_and_sharpens():
+    room = textured_room()
+    blue_cast = np.clip(room * np.array([0.9, 0.97, 1.08]), 0, 255).astype(np.uint8)
+
+    out = enhance(blue_cast, scene="indoor", white_balance=True, local_contrast=True, sharpen=True)
+
+    wall_before = blue_cast[:300].reshape(-1, 3).mean(axis=0)
+    wall_after = out[:300].reshape(-1, 3).mean(axis=0)
+    assert out.shape == room.shape
+    assert np.ptp(wall_after) < np.ptp(wall_before) * 0.6  # channels closer together
+    edges = lambda img: cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var()  # noqa: E731
+    assert edges(out) > edges(blue_cast)
+
+
+def test_day_to_dusk_paints_the_sky_and_darkens_the_ground():
+    scene = np.empty((400, 600, 3), np.uint8)
+    scene[:160] = (120, 170, 235)  # blue sky
+    scene[160:] = (90, 140, 70)  # lawn
+    scene[100:300, 200:400] = (210, 190, 160)  # a house in front of the sky
+
+    out = day_to_dusk(scene, sky_style="golden_hour", remove_shadows=False)
+
+    top, horizon, lawn, house = out[5, 20], out[150, 20], out[350, 20], out[250, 300]
+    assert top[2] > top[0] and top.sum() < 300  # a dark blue zenith
+    assert horizon[0] > horizon[2] and horizon[0] > 200  # a warm band at the horizon
+    assert lawn.sum() < scene[350, 20].astype(int).sum() * 0.7  # the ground is in evening light
+    assert abs(int(house[0]) - int(house[2])) > 20  # the house is relit, not painted as sky
+    assert house.sum() < scene[250, 300].astype(int).sum()
+
+
+def test_painted_furniture_is_removed_with_patchmatch_better_than_diffusion():
+    patchmatch.set_random_seed(7)
+    truth = textured_room()
+    scene = truth.copy()
+    scene[330:500, 380:560] = (40, 90, 160)  # a blue armchair on wall and floor
+    mask = np.zeros(truth.shape[:2], bool)
+    mask[325:505, 375:565] = True
+
+    out = remove_painted(scene, mask)
+    telea = cv2.inpaint(scene, mask.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
+
+    hole = mask
+    assert not np.any(np.all(np.abs(out[hole].astype(int) - (40, 90, 160)) < 30, axis=1))
+    assert psnr(out[hole], truth[hole]) > psnr(telea[hole], truth[hole])
+    far_away = ~cv2.dilate(mask.astype(np.uint8), np.ones((25, 25))).astype(bool)
+    assert np.array_equal(out[far_away], scene[far_away])  # the rest of the photo is untouched
+
+
+def test_a_thin_stroke_is_filled_by_diffusion():
+    scene = textured_room()
+    scene[300:303, 100:800] = (0, 0, 0)  # a cable across the wall
+    mask = np.zeros(scene.shape[:2], bool)
+    mask[300:303, 100:800] = True
+
+    out = remove_painted(scene, mask)
+
+    assert out[301, 100:800].mean() > 150  # the black cable is gone
+    assert np.array_equal(out[:280], scene[:280])
+
+
+def test_background_removal_keeps_the_subject_and_clears_the_surroundings():
+    scene = np.full((480, 640, 3), (235, 235, 240), np.uint8)
+    cv2.circle(scene, (320, 250), 150, (160, 60, 40), -1)
+
+    out = remove_background(scene)
+
+    assert out.shape == (480, 640, 4)
+    assert out[250, 320, 3] == 255
+    assert out[10, 10, 3] == 0 and out[470, 630, 3] == 0
+    assert np.array_equal(out[..., :3], scene)
+
+
+def test_background_removal_refuses_a_photo_with_no_subject():
+    with pytest.raises(ProviderError, match="No clear subject"):
+        remove_background(np.full((300, 400, 3), 128, np.uint8))
+
+
+def test_upscale_doubles_and_respects_the_size_cap():
+    small = textured_room(100, 150)
+
+    doubled, used = upscale(small, scale=2, max_pixels=1_000_000)
+    capped, capped_scale = upscale(small, scale=4, max_pixels=100_000)
+
+    assert doubled.shape == (200, 300, 3) and used == 2
+    assert capped.shape[0] * capped.shape[1] <= 100_000 and 2 < capped_scale < 2.6
+    with pytest.raises(ProviderError, match="would exceed"):
+        upscale(small, scale=2, max_pixels=16_000)

@@ -1,0 +1,327 @@
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.models import Order, ShareLink
+from orders.services import order_run
+
+from .factories import make_order, make_photo, mask_png
+from .images import jpeg_bytes
+
+
+@pytest.fixture
+def photo(project):
+    return make_photo(project)
+
+
+@pytest.fixture
+def done_order(photo):
+    order = make_order(photo)
+    order_run(order_id=order.pk)
+    order.refresh_from_db()
+    return order
+
+
+def test_service_cards_say_what_is_available_here_and_why_not(agent_client, photo):
+    response = agent_client.get(reverse("orders:order_services", args=[photo.pk]))
+
+    html = response.text
+    assert reverse("orders:order_create", args=[photo.pk, "image_enhancement"]) in html
+    assert reverse("orders:order_create", args=[photo.pk, "virtual_staging"]) not in html
+    assert "Not available here: needs the AI HomeDesign connection (AIHOMEDESIGN_API_KEY)" in html
+    assert "or needs the IACrea connection (IACREA_API_KEY)" in html
+
+
+def test_ordering_an_enhancement_lands_on_the_order_page(agent_client, photo, agent):
+    response = agent_client.post(
+        reverse("orders:order_create", args=[photo.pk, "image_enhancement"]),
+        {"scene": "outdoor", "white_balance": "on", "sharpen": "on"},
+    )
+
+    order = Order.objects.get()
+    assert response.url == order.get_absolute_url()
+    assert order.options == {
+        "scene": "outdoor",
+        "white_balance": True,
+        "local_contrast": False,
+        "sharpen": True,
+    }
+    page = agent_client.get(response.url)
+    assert 'hx-trigger="every 2s"' in page.text
+    assert "Next in line." in page.text
+
+
+def test_order_form_shows_the_balance_problem(agent_client, photo, agent):
+    agent.credits = 0
+    agent.save()
+
+    response = agent_client.post(
+        reverse("orders:order_create", args=[photo.pk, "upscale"]), {"scale": "2"}
+    )
+
+    assert "This edit costs 1 credit and you have 0." in response.text
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (None, "This field is required."),
+        (
+            mask_png((300, 200), (10, 10, 50, 50)),
+            "The mask is 300 × 200 pixels but the photo is 600 × 400",
+        ),
+        (mask_png((600, 400), (0, 0, 0, 0)), "The mask is empty: paint the area to edit."),
+        (jpeg_bytes(), "The mask must be a PNG image, not JPEG."),
+        (b"garbage", "The mask is not a readable PNG image."),
+    ],
+)
+def test_bad_masks_get_a_clear_message(agent_client, photo, mask, message):
+    data = {"mask": SimpleUploadedFile("mask.png", mask)} if mask is not None else {}
+
+    response = agent_client.post(
+        reverse("orders:order_create", args=[photo.pk, "item_removal_mask"]), data
+    )
+
+    assert response.status_code == 200
+    assert message in response.text
+    assert not Order.objects.exists()
+
+
+def test_item_removal_with_a_mask_removes_the_painted_area(agent_client, project):
+    scene = jpeg_bytes((600, 400))
+    photo = make_photo(project, data=scene)
+    agent_client.post(
+        reverse("orders:order_create", args=[photo.pk, "item_removal_mask"]),
+        {"mask": SimpleUploadedFile("mask.png", mask_png((600, 400), (250, 150, 350, 250)))},
+    )
+    order = Order.objects.get()
+
+    order_run(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == "succeeded" and order.results.count() == 1
+
+
+def test_status_fragment_polls_until_done_then_stops_with_the_gallery(agent_client, photo):
+    order = make_order(photo)
+    url = order.get_absolute_url()
+
+    polling = agent_client.get(url, headers={"HX-Request": "true"})
+    order_run(order_id=order.pk)
+    final = agent_client.get(url, headers={"HX-Request": "true"})
+    full = agent_client.get(url)
+
+    assert polling.status_code == 200 and "<html" not in polling.text
+    assert 'hx-trigger="every 2s"' in polling.text
+    assert final.status_code == 286
+    assert "hx-trigger" not in final.text
+    assert 'data-testid="gallery"' in final.text
+    assert reverse("orders:result_file", args=[order.results.get().pk, "display"]) in final.text
+    assert "<html" in full.text and "HX-Request" in full["Vary"]
+
+
+def test_failed_order_shows_the_reason_and_the_refund(agent_client, photo):
+    order = make_order(photo, service="background_removal")
+    order_run(order_id=order.pk)  # a flat test card: there is no subject to cut out
+
+    page = agent_client.get(order.get_absolute_url())
+
+    assert "This edit failed" in page.text
+    assert "No clear subject was found" in page.text
+    assert "1 credit refunded." in page.text
+
+
+def test_cancel_a_queued_order(agent_client, photo, agent):
+    before = agent.credits
+    order = make_order(photo)
+
+    response = agent_client.post(reverse("orders:order_cancel", args=[order.pk]), follow=True)
+
+    agent.refresh_from_db()
+    assert "Order cancelled; 1 credits refunded." in response.text
+    assert agent.credits == before
+
+
+def test_variation_form_is_prefilled_and_links_to_its_parent(agent_client, photo):
+    parent = make_order(photo, service="day_to_dusk", sky_style="pink_sunset")
+    url = reverse("orders:order_variation", args=[parent.pk])
+
+    form = agent_client.get(url)
+    agent_client.post(url, {"sky_style": "blue_hour"})
+
+    assert '<option value="pink_sunset" selected>' in form.text
+    variation = Order.objects.exclude(pk=parent.pk).get()
+    assert variation.parent == parent and variation.options["sky_style"] == "blue_hour"
+    assert variation.get_absolute_url() in agent_client.get(parent.get_absolute_url()).text
+
+
+def test_galleries_show_orders_with_their_variations(agent_client, photo, done_order):
+    variation = make_order(photo)
+    variation.parent = done_order
+    variation.save()
+    result = done_order.results.get()
+
+    for url in (
+        reverse("orders:photo_gallery", args=[photo.pk]),
+        reverse("orders:project_gallery", args=[photo.project.pk]),
+    ):
+        html = agent_client.get(url).text
+        assert reverse("orders:result_file", args=[result.pk, "thumbnail"]) in html
+        assert "(variation)" in html
+
+
+def test_result_files_and_delete(
+    agent_client, done_order, settings, django_capture_on_commit_callbacks
+):
+    result = done_order.results.get()
+    full = settings.MEDIA_ROOT / result.full.name
+
+    download = agent_client.get(
+        reverse("orders:result_file", args=[result.pk, "full"]) + "?download=1"
+    )
+    assert download["Content-Type"] == "image/jpeg"
+    assert "living-room-image_enhancement-1.jpg" in download["Content-Disposition"]
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(reverse("orders:result_delete", args=[result.pk]))
+
+    assert not full.exists()
+    assert (
+        "All results of this order were deleted."
+        in agent_client.get(done_order.get_absolute_url()).text
+    )
+
+
+def order_urls(order: Order) -> list[tuple[str, str]]:
+    result = order.results.get()
+    return [
+        ("get", reverse("orders:order_services", args=[order.photo_id])),
+        ("get", reverse("orders:order_create", args=[order.photo_id, "upscale"])),
+        ("post", reverse("orders:order_create", args=[order.photo_id, "upscale"])),
+        ("get", reverse("orders:order_detail", args=[order.pk])),
+        ("post", reverse("orders:order_cancel", args=[order.pk])),
+        ("get", reverse("orders:order_variation", args=[order.pk])),
+        ("get", reverse("orders:photo_gallery", args=[order.photo_id])),
+        ("get", reverse("orders:project_gallery", args=[order.photo.project_id])),
+        ("get", reverse("orders:result_file", args=[result.pk, "full"])),
+        ("post", reverse("orders:result_delete", args=[result.pk])),
+        ("post", reverse("orders:share_create", args=["order", order.pk])),
+        ("post", reverse("orders:share_create", args=["project", order.photo.project_id])),
+    ]
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_outsider_gets_404_and_changes_nothing(outsider_client, done_order, index):
+    method, url = order_urls(done_order)[index]
+
+    response = getattr(outsider_client, method)(url, {"scale": "2"} if method == "post" else {})
+
+    assert response.status_code == 404
+    assert Order.objects.count() == 1 and done_order.results.exists()
+    assert not ShareLink.objects.exists()
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_logged_out_visitor_is_sent_to_login(client, done_order, index):
+    method, url = order_urls(done_order)[index]
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
+
+
+def test_share_link_shows_results_to_anyone_and_nothing_else(
+    agent_client, client, done_order, project
+):
+    agent_client.post(
+        reverse("orders:share_create", args=["order", done_order.pk]), {"expires_in_days": "7"}
+    )
+    link = ShareLink.objects.get()
+    result = done_order.results.get()
+    agent_client.logout()
+
+    page = client.get(link.get_absolute_url())
+
+    assert len(link.token) >= 32  # 192 bits, URL-safe
+    assert page.status_code == 200
+    assert page["X-Robots-Tag"] == "noindex, nofollow"
+    assert '<meta name="robots" content="noindex, nofollow">' in page.text
+    assert project.address not in page.text and "agent@example.com" not in page.text
+    after = reverse("orders:share_file", args=[link.token, "display", result.pk])
+    before = reverse("orders:share_file", args=[link.token, "before", done_order.photo_id])
+    assert after in page.text and before in page.text
+    assert client.get(after).status_code == 200 and client.get(before).status_code == 200
+    original = reverse("orders:share_file", args=[link.token, "original", done_order.photo_id])
+    assert client.get(original).status_code == 404  # originals only when the owner says so
+    assert 1 <= (link.expires_at - timezone.now()).days <= 7
+
+
+def test_originals_can_be_shared_on_purpose(agent_client, client, done_order):
+    agent_client.post(
+        reverse("orders:share_create", args=["project", done_order.photo.project_id]),
+        {"include_originals": "on"},
+    )
+    link = ShareLink.objects.get()
+
+    response = client.get(
+        reverse("orders:share_file", args=[link.token, "original", done_order.photo_id])
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_revoked_and_expired_links_say_no_longer_available(agent_client, client, done_order):
+    agent_client.post(reverse("orders:share_create", args=["order", done_order.pk]))
+    link = ShareLink.objects.get()
+    result = done_order.results.get()
+    agent_client.post(reverse("orders:share_revoke", args=[link.pk]))
+
+    revoked = client.get(link.get_absolute_url())
+    link.revoked_at = None
+    link.expires_at = timezone.now() - timedelta(minutes=1)
+    link.save()
+    expired = client.get(link.get_absolute_url())
+
+    for response in (revoked, expired):
+        assert response.status_code == 410
+        assert "This link is no longer available" in response.text
+    assert (
+        client.get(
+            reverse("orders:share_file", args=[link.token, "display", result.pk])
+        ).status_code
+        == 404
+    )
+    assert client.get(reverse("orders:share_page", args=["not-a-token"])).status_code == 404
+
+
+def test_share_link_of_one_order_does_not_open_another(agent_client, client, photo, done_order):
+    other = make_order(photo)
+    order_run(order_id=other.pk)
+    agent_client.post(reverse("orders:share_create", args=["order", done_order.pk]))
+    link = ShareLink.objects.get()
+
+    response = client.get(
+        reverse("orders:share_file", args=[link.token, "full", other.results.get().pk])
+    )
+
+    assert response.status_code == 404
+
+
+def test_share_redirect_stays_on_this_site(agent_client, done_order):
+    response = agent_client.post(
+        reverse("orders:share_create", args=["order", done_order.pk]),
+        {"next": "https://evil.example/"},
+    )
+
+    assert response.url == done_order.get_absolute_url()
+
+
+def test_profile_lists_the_credit_ledger(agent_client, done_order):
+    page = agent_client.get(reverse("accounts:profile"))
+
+    assert 'data-testid="ledger"' in page.text
+    assert "Order: Image enhancement" in page.text
