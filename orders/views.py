@@ -114,7 +114,6 @@ def order_detail(request: HttpRequest, pk) -> HttpResponse:
             # htmx 2 stops polling on 286; the fragment also comes without its trigger.
             response.status_code = HttpResponseStopPolling.status_code
         return response
-    context["share_links"] = order.share_links.all()
     return render(request, "orders/order_detail.html", context)
 
 
@@ -131,6 +130,7 @@ def _order_context(order: Order) -> dict:
         "results": order.results.all(),
         "variations": order.variations.all(),
         "queue_position": queue_position,
+        "share_links": order.share_links.all(),
     }
 
 

@@ -48,9 +48,10 @@ def screenshot(page):
     """Save a full-page screenshot under test-results/ for people to look at."""
 
     def take(name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=path, full_page=True)
         return path
 
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    take.folder = SCREENSHOTS
     return take

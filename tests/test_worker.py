@@ -1,0 +1,74 @@
+"""A real `db_worker` process takes a queued order and finishes it."""
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from .test_settings_and_serve import ROOT, clean_env, manage
+
+PLACE_ORDER = """
+from django.core.files.uploadedfile import SimpleUploadedFile
+from homedesign.accounts.models import User
+from homedesign.projects.models import Project
+from homedesign.projects.services import photo_add
+from orders.lifecycle import order_place
+from tests.images import jpeg_bytes
+
+user = User.objects.create_user("worker@example.com", "a long passphrase 123")
+project = Project.objects.create(owner=user, name="Worker test")
+photo = photo_add(project=project, upload=SimpleUploadedFile("room.jpg", jpeg_bytes((1200, 800))))
+order = order_place(user=user, photo=photo, service="image_enhancement",
+                    options={"scene": "indoor", "white_balance": True,
+                             "local_contrast": True, "sharpen": True})
+print(order.pk.hex)
+"""
+
+
+def order_status(database, order_id: str) -> str:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT status FROM orders_order WHERE id = ?", [order_id]).fetchone()[0]
+
+
+def test_db_worker_takes_a_queued_order_to_succeeded(tmp_path):
+    env = {"DATA_DIR": str(tmp_path)}
+    assert manage("migrate", "--no-input", env=env).returncode == 0
+    placed = manage("shell", "-v", "0", "-c", PLACE_ORDER, env=env)
+    assert placed.returncode == 0, placed.stderr
+    order_id = placed.stdout.strip().splitlines()[-1]
+    database = tmp_path / "db.sqlite3"
+    assert order_status(database, order_id) == "queued"
+
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.2"],
+        cwd=ROOT,
+        env=clean_env(**env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        seen = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = order_status(database, order_id)
+            if not seen or seen[-1] != status:
+                seen.append(status)
+            if status in ("succeeded", "failed"):
+                break
+            time.sleep(0.05)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+
+    assert seen[0] == "queued" and seen[-1] == "succeeded", seen
+    with sqlite3.connect(database) as db:
+        results = db.execute(
+            "SELECT COUNT(*) FROM orders_orderresult WHERE order_id = ?", [order_id]
+        )
+        assert results.fetchone()[0] == 1
+        charged, refunded = db.execute(
+            "SELECT credits_charged, credits_refunded FROM orders_order WHERE id = ?", [order_id]
+        ).fetchone()
+    assert (charged, refunded) == (1, 0)
