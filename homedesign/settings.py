@@ -191,6 +191,9 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # --- Auth -------------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+# Sessions are read on every request (order pages poll every 2 s): keep them in the cache
+# too, so most requests skip that query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "projects:project_list"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from . import views
+
 admin.site.site_header = "homedesign staff"
 admin.site.site_title = "homedesign staff"
 admin.site.index_title = "Accounts, projects and photos"
@@ -11,4 +13,5 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("accounts/", include("homedesign.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("healthz/", views.healthz, name="healthz"),
 ]

@@ -105,7 +105,12 @@ def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Ord
 @require_GET
 @vary_on_headers("HX-Request")
 def order_detail(request: HttpRequest, pk) -> HttpResponse:
-    order = _order_for(request, pk)
+    if request.htmx:
+        # Polled every 2 s by every open order page: fetch the order alone; the photo and
+        # project rows are needed only once it has finished.
+        order = get_object_or_404(Order.objects.for_user(request.user), pk=pk)
+    else:
+        order = _order_for(request, pk)
     lifecycle.order_reap(order)  # if its worker died, this is where the agent notices
     context = _order_context(order)
     if request.htmx:
@@ -125,8 +130,6 @@ def _order_context(order: Order) -> dict:
         ).count()
     return {
         "order": order,
-        "photo": order.photo,
-        "project": order.photo.project,
         "results": order.results.all(),
         "variations": order.variations.all(),
         "queue_position": queue_position,

@@ -154,3 +154,9 @@ def wait_for_page(url: str) -> tuple[int, str]:
         except OSError:
             time.sleep(0.2)
     return get(url)
+
+
+def test_healthz_answers_anyone(client):
+    response = client.get("/healthz/")
+
+    assert (response.status_code, response.content) == (200, b"ok")
