@@ -67,15 +67,20 @@ def order_place(
     if parent and (parent.photo_id != photo.pk or parent.service != service):
         raise OrderRefused("A variation must be of the same photo and service.")
 
+    order = Order(
+        owner=user,
+        photo=photo,
+        service=service,
+        options=options,
+        parent=parent,
+        credits_charged=info.credits,
+        mask=mask,
+    )
+    from .providers import provider_for, refusal  # the providers build on this module
+
+    if provider_for(order) is None:
+        raise OrderRefused(refusal(order))  # say so now, rather than charge and refund
     with transaction.atomic():
-        order = Order(
-            owner=user,
-            photo=photo,
-            service=service,
-            options=options,
-            parent=parent,
-            credits_charged=info.credits,
-        )
         if mask:
             order.mask.save("mask.png", mask, save=False)
         order.save()

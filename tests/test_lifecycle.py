@@ -44,8 +44,8 @@ def test_not_enough_credits_says_how_many(photo, agent):
     agent.credits = 1
     agent.save()
 
-    with pytest.raises(NotEnoughCredits, match="costs 4 credits and you have 1"):
-        make_order(photo, service="virtual_staging")
+    with pytest.raises(NotEnoughCredits, match="costs 2 credits and you have 1"):
+        make_order(photo, service="day_to_dusk")
     assert not Order.objects.exists()
     agent.refresh_from_db()
     assert agent.credits == 1
@@ -164,10 +164,22 @@ def test_running_an_order_twice_does_nothing_the_second_time(photo):
     assert order.results.count() == 1
 
 
-def test_a_service_nobody_here_serves_fails_with_the_reason_and_a_refund(photo, agent, settings):
-    settings.STARTING_CREDITS = 20
+def test_a_service_nobody_here_serves_is_refused_before_charging(photo, agent):
     before = agent.credits
-    order = make_order(photo, service="virtual_staging")
+
+    with pytest.raises(lifecycle.OrderRefused, match="needs the AI HomeDesign connection"):
+        make_order(photo, service="virtual_staging")
+
+    agent.refresh_from_db()
+    assert agent.credits == before and not Order.objects.exists()
+
+
+def test_a_provider_gone_by_run_time_fails_the_order_with_the_reason_and_a_refund(
+    photo, agent, settings
+):
+    before = agent.credits
+    order = make_order(photo)
+    settings.ORDER_PROVIDERS = {"image_enhancement": ["aihomedesign"]}  # reconfigured meanwhile
 
     order_run(order_id=order.pk)
 

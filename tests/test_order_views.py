@@ -325,3 +325,17 @@ def test_profile_lists_the_credit_ledger(agent_client, done_order):
 
     assert 'data-testid="ledger"' in page.text
     assert "Order: Image enhancement" in page.text
+
+
+def test_automatic_declutter_without_a_provider_is_refused_on_the_form(agent_client, photo, agent):
+    before = agent.credits
+
+    response = agent_client.post(
+        reverse("orders:order_create", args=[photo.pk, "declutter"]), {"auto": "on"}
+    )
+
+    assert (
+        "automatic decluttering needs a remote provider; paint the clutter instead" in response.text
+    )
+    agent.refresh_from_db()
+    assert agent.credits == before and not Order.objects.exists()

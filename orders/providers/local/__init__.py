@@ -20,7 +20,6 @@ from .enhance import enhance
 from .inpaint import remove_painted
 from .upscale import upscale
 
-
 # Service -> (seconds per megapixel of the photo, fixed seconds): decoding, processing and
 # encoding on these machines' 2 cores.
 SPEED = {
