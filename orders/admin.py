@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
+from homedesign.accounts.credits import NotEnoughCredits
 from homedesign.accounts.models import CreditEntry
 
 from . import lifecycle
@@ -66,13 +67,20 @@ class OrderAdmin(admin.ModelAdmin):
         self._apply(request, queryset, lifecycle.order_refund, "refunded")
 
     def _apply(self, request, queryset, step, done: str) -> None:
-        changed = sum(bool(step(order)) for order in queryset)
-        skipped = queryset.count() - changed
+        changed, problems = 0, []
+        for order in queryset:
+            try:
+                changed += bool(step(order))
+            except NotEnoughCredits as error:
+                problems.append(f"{order.owner}: {error}")
+        skipped = queryset.count() - changed - len(problems)
         self.message_user(request, f"{changed} order(s) {done}.", messages.SUCCESS)
         if skipped:
             self.message_user(
                 request, f"{skipped} order(s) were not in a state for that.", messages.WARNING
             )
+        for problem in problems:
+            self.message_user(request, problem, messages.ERROR)
 
 
 @admin.register(ShareLink)

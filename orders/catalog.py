@@ -38,6 +38,12 @@ class Service:
     variations: bool = False
     max_results: int = 1
     mask_hint: str = ""
+    # Removal fills the painted area from its surroundings: past half the photo there are
+    # too few surroundings left to fill from.
+    max_mask_share: float = 1.0
+    # Options of which at least one must be on (an enhancement with every toggle off is a
+    # copy of the photo, not worth a credit).
+    at_least_one: tuple[str, ...] = ()
 
     @property
     def option_names(self) -> list[str]:
@@ -141,6 +147,7 @@ SERVICES: dict[str, Service] = {
                 Option("local_contrast", "Bring out detail in shadows", "bool", True),
                 Option("sharpen", "Sharpen", "bool", True),
             ),
+            at_least_one=("white_balance", "local_contrast", "sharpen"),
             variations=True,
         ),
         Service(
@@ -171,6 +178,7 @@ SERVICES: dict[str, Service] = {
             providers=("local", "object_remover", "aihomedesign"),
             mask=Mask.REQUIRED,
             mask_hint="Paint over everything that should disappear, with a little margin.",
+            max_mask_share=0.5,
             variations=True,
         ),
         Service(
@@ -183,6 +191,7 @@ SERVICES: dict[str, Service] = {
             mask_hint="Optional: paint the clutter to remove; without a mask it is found "
             "automatically (needs a remote provider).",
             options=(Option("auto", "Find clutter automatically", "bool", True),),
+            max_mask_share=0.5,
             variations=True,
         ),
         Service(
@@ -246,6 +255,11 @@ def clean_options(service: Service, options: dict) -> dict:
                     f"{option.label}: must be between {option.min_value} and {option.max_value}"
                 )
         cleaned[option.name] = value
+    if service.at_least_one and not any(cleaned[name] for name in service.at_least_one):
+        labels = ", ".join(
+            o.label.lower() for o in service.options if o.name in service.at_least_one
+        )
+        raise ValueError(f"Choose at least one of: {labels}.")
     return cleaned
 
 

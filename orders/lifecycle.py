@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from homedesign.accounts.credits import credits_charge, credits_refund
 from homedesign.accounts.models import CreditEntry
 from homedesign.projects.models import Photo
+from maskeditor import masks
 
 from .catalog import Mask, clean_options, get_service
 from .models import Order, OrderResult
@@ -51,10 +52,11 @@ def order_place(
     photo: Photo,
     service: str,
     options: dict,
-    mask: UploadedFile | None = None,
+    mask: np.ndarray | None = None,
     parent: Order | None = None,
 ) -> Order:
-    """Check, charge and queue an order. Raises OrderRefused or NotEnoughCredits."""
+    """Check, charge and queue an order. `mask` is what the agent painted (True = edit), at
+    the photo's size. Raises OrderRefused, MaskRejected or NotEnoughCredits."""
     info = get_service(service)
     if photo.project.owner_id != user.pk:
         raise OrderRefused("That photo is not yours.")
@@ -62,10 +64,14 @@ def order_place(
         options = clean_options(info, options)
     except ValueError as error:
         raise OrderRefused(str(error)) from None
-    if info.mask == Mask.REQUIRED and not mask:
+    if info.mask == Mask.REQUIRED and mask is None:
         raise OrderRefused(f"{info.label} needs a mask: paint the area to change.")
-    if parent and (parent.photo_id != photo.pk or parent.service != service):
-        raise OrderRefused("A variation must be of the same photo and service.")
+    if mask is not None:
+        masks.check_coverage(mask, at_most=info.max_mask_share)
+    if parent:
+        if parent.photo_id != photo.pk or parent.service != service:
+            raise OrderRefused("A variation must be of the same photo and service.")
+        parent = parent.parent or parent  # variations hang off the first order, one level deep
 
     order = Order(
         owner=user,
@@ -74,18 +80,23 @@ def order_place(
         options=options,
         parent=parent,
         credits_charged=info.credits,
-        mask=mask,
+        mask="mask.png" if mask is not None else "",
     )
     from .providers import provider_for, refusal  # the providers build on this module
 
     if provider_for(order) is None:
         raise OrderRefused(refusal(order))  # say so now, rather than charge and refund
-    with transaction.atomic():
-        if mask:
-            order.mask.save("mask.png", mask, save=False)
-        order.save()
-        credits_charge(user=user, amount=info.credits, order=order, key=f"charge:{order.pk}:1")
-        transaction.on_commit(partial(_enqueue, order.pk))
+    if mask is not None:
+        order.mask.save("mask.png", ContentFile(masks.to_png(mask)), save=False)
+    try:
+        with transaction.atomic():
+            order.save()
+            credits_charge(user=user, amount=info.credits, order=order, key=f"charge:{order.pk}:1")
+            transaction.on_commit(partial(_enqueue, order.pk))
+    except BaseException:
+        if order.mask:
+            order.mask.storage.delete(order.mask.name)
+        raise
     return order
 
 
@@ -131,8 +142,11 @@ def order_record_provider(order: Order, *, provider: str, ref: str = "", state=N
         setattr(order, name, value)
 
 
-def order_succeed(order: Order, images: list[ResultImage]) -> bool:
-    """Store the results and finish. Results already stored (a repeated step) are kept."""
+def order_succeed(order: Order, images: list[ResultImage], *, note: str = "") -> bool:
+    """Store the results and finish. Results already stored (a repeated step) are kept; an
+    order that is no longer processing (reaped and failed meanwhile) gets none."""
+    if not Order.objects.filter(pk=order.pk, status=Status.PROCESSING).exists():
+        return False
     for index, image in enumerate(images):
         _store_result(order, index, image)
     done = Order.objects.filter(pk=order.pk, status=Status.PROCESSING).update(
@@ -140,7 +154,7 @@ def order_succeed(order: Order, images: list[ResultImage]) -> bool:
         progress=100,
         finished_at=timezone.now(),
         lease_expires_at=None,
-        message="",
+        message=note,
     )
     order.refresh_from_db()
     return bool(done)
@@ -233,6 +247,7 @@ def order_retry(order: Order) -> bool:
             finished_at=None,
             credits_charged=order.service_info.credits,
             credits_refunded=0,
+            attempts=0,
         )
         if not requeued:
             return False
@@ -268,7 +283,7 @@ def order_reap(order: Order) -> bool:
         return bool(requeued)
     return order_fail(
         order,
-        message="The edit could not be finished. Your credits have been refunded.",
+        message="The edit could not be finished; please try again later.",
         detail=f"Worker lost {order.attempts} times (lease expired); gave up.",
     )
 

@@ -23,8 +23,10 @@ class OrderQuerySet(models.QuerySet):
         )
 
 
-def order_file_path(order: "Order", filename: str) -> str:
-    return f"orders/{order.pk}/{filename}"
+def order_file_path(instance: "Order | OrderResult", filename: str) -> str:
+    """An order's mask and its results' files share one folder."""
+    order_id = instance.pk if isinstance(instance, Order) else instance.order_id
+    return f"orders/{order_id}/{filename}"
 
 
 class Order(models.Model):
@@ -116,19 +118,15 @@ class Order(models.Model):
         return names
 
 
-def result_file_path(result: "OrderResult", filename: str) -> str:
-    return f"orders/{result.order_id}/{filename}"
-
-
 class OrderResult(models.Model):
     """One image an order produced: full size, plus display copy and thumbnail."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="results")
     index = models.PositiveSmallIntegerField(default=0)
-    full = models.FileField(upload_to=result_file_path, max_length=300)
-    display = models.FileField(upload_to=result_file_path, max_length=300)
-    thumbnail = models.FileField(upload_to=result_file_path, max_length=300)
+    full = models.FileField(upload_to=order_file_path, max_length=300)
+    display = models.FileField(upload_to=order_file_path, max_length=300)
+    thumbnail = models.FileField(upload_to=order_file_path, max_length=300)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     byte_size = models.PositiveBigIntegerField()

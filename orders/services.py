@@ -23,7 +23,7 @@ def order_run(*, order_id: str) -> None:
         return  # finished, cancelled, or another worker has it
     provider = provider_for(order)
     if provider is None:
-        lifecycle.order_fail(order, message=refusal(order) + " Your credits have been refunded.")
+        lifecycle.order_fail(order, message=refusal(order))
         return
     lifecycle.order_record_provider(order, provider=provider.name)
 
@@ -33,25 +33,20 @@ def order_run(*, order_id: str) -> None:
     try:
         outcome = provider.submit(order, report)
     except ProviderError as error:
-        lifecycle.order_fail(
-            order,
-            message=f"{error.message} Your credits have been refunded.",
-            detail=error.detail or repr(error),
-        )
+        lifecycle.order_fail(order, message=error.message, detail=error.detail or repr(error))
         return
     except Exception:
         logger.exception("Order %s failed in provider %s", order.pk, provider.name)
         lifecycle.order_fail(
             order,
-            message="Something went wrong while editing this photo. Your credits have been "
-            "refunded; please try again.",
+            message="Something went wrong while editing this photo; please try again.",
             detail=traceback.format_exc(),
         )
         return
     if outcome.ref:
         lifecycle.order_record_provider(order, provider=provider.name, ref=outcome.ref)
     if outcome.images is not None:
-        lifecycle.order_succeed(order, outcome.images)
+        lifecycle.order_succeed(order, outcome.images, note=outcome.note)
 
 
 def result_delete(*, result: OrderResult) -> None:

@@ -4,8 +4,9 @@ from pathlib import PurePath
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,8 +15,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from homedesign.accounts.credits import NotEnoughCredits
-from homedesign.projects.images import CONTENT_TYPES
+from homedesign.projects.images import CONTENT_TYPES, encode_full, load_upright
 from homedesign.projects.models import Photo, Project
+from homedesign.projects.services import decoding
+from homedesign.projects.serving import serve_file
 from maskeditor.masks import MaskRejected, read_mask
 
 from . import lifecycle, services
@@ -70,10 +73,9 @@ def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Ord
     data = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     form = form_class(*data, initial=initial)
     if request.method == "POST" and form.is_valid():
-        mask = form.cleaned_data.get("mask")
+        upload = form.cleaned_data.get("mask")
         try:
-            if mask:
-                read_mask(mask, size=(photo.width, photo.height))
+            mask = read_mask(upload, size=(photo.width, photo.height)) if upload else None
             order = lifecycle.order_place(
                 user=request.user,
                 photo=photo,
@@ -114,6 +116,8 @@ def order_detail(request: HttpRequest, pk) -> HttpResponse:
     lifecycle.order_reap(order)  # if its worker died, this is where the agent notices
     context = _order_context(order)
     if request.htmx:
+        # On the last poll, the header's buttons and balance change too (out of band).
+        context["oob"] = order.is_finished
         response = render(request, "orders/order_detail.html#order-status", context)
         if order.is_finished:
             # htmx 2 stops polling on 286; the fragment also comes without its trigger.
@@ -141,7 +145,10 @@ def _order_context(order: Order) -> dict:
 def order_cancel(request: HttpRequest, pk) -> HttpResponse:
     order = _order_for(request, pk)
     if lifecycle.order_cancel(order):
-        messages.success(request, f"Order cancelled; {order.credits_refunded} credits refunded.")
+        refunded = order.credits_refunded
+        messages.success(
+            request, f"Order cancelled; {refunded} credit{pluralize(refunded)} refunded."
+        )
     else:
         messages.error(request, "This order has already started and can no longer be cancelled.")
     return redirect(order)
@@ -187,30 +194,20 @@ def _grouped(orders) -> list[tuple[Order, list[Order]]]:
 
 
 @require_GET
-def result_file(request: HttpRequest, pk, kind: str) -> FileResponse:
-    result = get_object_or_404(
-        OrderResult.objects.filter(order__owner=request.user).select_related("order__photo"),
-        pk=pk,
-    )
-    return _serve_result(request, result, kind)
-
-
-def _serve_result(request: HttpRequest, result: OrderResult, kind: str) -> FileResponse:
+def result_file(request: HttpRequest, pk, kind: str) -> HttpResponse:
+    """A result's files: its owner, or staff allowed to view orders (admin previews)."""
     if kind not in FILE_KINDS:
         raise Http404
-    field = getattr(result, kind)
-    try:
-        file = field.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        file,
-        content_type=CONTENT_TYPES[PurePath(field.name).suffix],
-        as_attachment="download" in request.GET,
-        filename=result.download_name if kind == "full" else None,
+    results = OrderResult.objects.select_related("order__photo")
+    if not request.user.has_perm("orders.view_order"):
+        results = results.filter(order__owner=request.user)
+    result = get_object_or_404(results, pk=pk)
+    return serve_file(
+        request,
+        getattr(result, kind),
+        etag=f"{result.pk}-{kind}",
+        download_name=result.download_name if kind == "full" else None,
     )
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -268,14 +265,14 @@ def _back(request: HttpRequest, link: ShareLink) -> HttpResponse:
     return redirect(target)
 
 
-def _live_link(token: str) -> ShareLink | None:
+def _link_by_token(token: str) -> ShareLink | None:
     return ShareLink.objects.filter(token=token).select_related("project", "order").first()
 
 
 @login_not_required
 @require_GET
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
-    link = _live_link(token)
+    link = _link_by_token(token)
     if link is None or not link.is_live:
         response = render(request, "orders/share_unavailable.html", status=410 if link else 404)
     else:
@@ -291,30 +288,33 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def share_file(request: HttpRequest, token: str, kind: str, pk) -> FileResponse:
-    """Files of a share page: results, the photo's display copy for "before", and the
-    original photo only when the owner allowed it."""
-    link = _live_link(token)
+def share_file(request: HttpRequest, token: str, kind: str, pk) -> HttpResponse:
+    """Files of a share page: results, the photo's display copy for "before", and a clean
+    full-size copy of the photo when the owner allowed originals. Download names say
+    nothing of the listing."""
+    link = _link_by_token(token)
     if link is None or not link.is_live:
         raise Http404
     orders = link.shared_orders()
     if kind in FILE_KINDS:
-        result = get_object_or_404(
-            OrderResult.objects.filter(order__in=orders).select_related("order__photo"), pk=pk
+        results = OrderResult.objects.filter(order__in=orders).select_related("order")
+        result = get_object_or_404(results, pk=pk)
+        name = f"{result.order.service}-{result.index + 1}{PurePath(result.full.name).suffix}"
+        return serve_file(
+            request,
+            getattr(result, kind),
+            etag=f"{token[:8]}-{result.pk}-{kind}",
+            download_name=name if kind == "full" else None,
         )
-        return _serve_result(request, result, kind)
     photo = get_object_or_404(Photo.objects.filter(orders__in=orders).distinct(), pk=pk)
     if kind == "before":
-        field = photo.display
-    elif kind == "original" and link.include_originals:
-        field = photo.original
-    else:
-        raise Http404
-    response = FileResponse(
-        field.open("rb"),
-        content_type=CONTENT_TYPES[PurePath(field.name).suffix],
-        as_attachment=kind == "original",
-        filename=photo.original_name if kind == "original" else None,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+        return serve_file(request, photo.display, etag=f"{token[:8]}-{photo.pk}-before")
+    if kind == "original" and link.include_originals:
+        # The owner's original keeps its GPS and maker notes; a visitor gets the pixels.
+        with photo.original.open("rb") as file, decoding:
+            data, extension = encode_full(load_upright(file))
+        response = HttpResponse(data, content_type=CONTENT_TYPES[f".{extension}"])
+        response["Content-Disposition"] = f'attachment; filename="photo.{extension}"'
+        response["Cache-Control"] = "private, no-cache"
+        return response
+    raise Http404

@@ -125,3 +125,78 @@ def test_credit_edits_by_staff_are_written_to_the_ledger(staff_client, agent):
     assert agent.credits == before + 30
     assert (entry.kind, entry.amount, entry.balance_after) == ("adjustment", 30, before + 30)
     assert entry.note == "by boss@example.com"
+
+
+def test_order_actions_retry_cancel_refund_and_link_revoke(staff_client, agent, project):
+    from orders.lifecycle import order_claim, order_fail
+    from orders.models import Order, ShareLink
+    from orders.services import order_run, share_link_create
+
+    from .factories import make_order
+
+    photo = make_photo(project)
+    failed, queued, done = make_order(photo), make_order(photo), make_order(photo)
+    order_claim(failed)
+    order_fail(failed, message="Broken.")
+    order_run(order_id=done.pk)
+    link = share_link_create(owner=agent, subject=done, expires_at=None, include_originals=False)
+    changelist = reverse("admin:orders_order_changelist")
+
+    def act(action, *orders):
+        return staff_client.post(
+            changelist,
+            {"action": action, "_selected_action": [str(o.pk) for o in orders]},
+            follow=True,
+        )
+
+    assert "1 order(s) queued again." in act("retry", failed).text
+    assert "1 order(s) cancelled." in act("cancel", queued).text
+    assert "1 order(s) refunded." in act("refund", done).text
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert (statuses[failed.pk], statuses[queued.pk]) == ("queued", "cancelled")
+    assert Order.objects.get(pk=done.pk).credits_refunded == 1
+    staff_client.post(
+        reverse("admin:orders_sharelink_changelist"),
+        {"action": "revoke", "_selected_action": [str(link.pk)]},
+    )
+    assert not ShareLink.objects.get().is_live
+
+
+def test_retry_without_credits_is_reported_not_a_crash(staff_client, agent, project):
+    from orders.lifecycle import order_claim, order_fail
+
+    from .factories import make_order
+
+    order = make_order(make_photo(project))
+    order_claim(order)
+    order_fail(order, message="Broken.")
+    User.objects.filter(pk=agent.pk).update(credits=0)
+
+    response = staff_client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "retry", "_selected_action": [str(order.pk)]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "This edit costs 1 credit and you have 0." in response.text
+
+
+def test_order_admin_filters_and_shows_result_previews(staff_client, project):
+    from orders.services import order_run
+
+    from .factories import make_order
+
+    order = make_order(make_photo(project))
+    order_run(order_id=order.pk)
+
+    listing = staff_client.get(
+        reverse("admin:orders_order_changelist"),
+        {"status__exact": "succeeded", "provider": "local"},
+    )
+    detail = staff_client.get(reverse("admin:orders_order_change", args=[order.pk]))
+
+    assert str(order.owner) in listing.text
+    thumbnail = reverse("orders:result_file", args=[order.results.get().pk, "thumbnail"])
+    assert thumbnail in detail.text
+    assert staff_client.get(thumbnail).status_code == 200

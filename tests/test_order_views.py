@@ -1,3 +1,4 @@
+import io
 from datetime import timedelta
 
 import pytest
@@ -31,8 +32,7 @@ def test_service_cards_say_what_is_available_here_and_why_not(agent_client, phot
     html = response.text
     assert reverse("orders:order_create", args=[photo.pk, "image_enhancement"]) in html
     assert reverse("orders:order_create", args=[photo.pk, "virtual_staging"]) not in html
-    assert "Not available here: needs the AI HomeDesign connection (AIHOMEDESIGN_API_KEY)" in html
-    assert "or needs the IACrea connection (IACREA_API_KEY)" in html
+    assert "Not available here: needs an AI HomeDesign API key or needs an IACrea API key." in html
 
 
 def test_ordering_an_enhancement_lands_on_the_order_page(agent_client, photo, agent):
@@ -75,6 +75,7 @@ def test_order_form_shows_the_balance_problem(agent_client, photo, agent):
             "The mask is 300 × 200 pixels but the photo is 600 × 400",
         ),
         (mask_png((600, 400), (0, 0, 0, 0)), "The mask is empty: paint the area to edit."),
+        (mask_png((600, 400), (0, 0, 600, 300)), "The mask covers 75% of the photo; paint only"),
         (jpeg_bytes(), "The mask must be a PNG image, not JPEG."),
         (b"garbage", "The mask is not a readable PNG image."),
     ],
@@ -142,7 +143,7 @@ def test_cancel_a_queued_order(agent_client, photo, agent):
     response = agent_client.post(reverse("orders:order_cancel", args=[order.pk]), follow=True)
 
     agent.refresh_from_db()
-    assert "Order cancelled; 1 credits refunded." in response.text
+    assert "Order cancelled; 1 credit refunded." in response.text
     assert agent.credits == before
 
 
@@ -339,3 +340,118 @@ def test_automatic_declutter_without_a_provider_is_refused_on_the_form(agent_cli
     )
     agent.refresh_from_db()
     assert agent.credits == before and not Order.objects.exists()
+
+
+def test_an_opaque_white_on_black_mask_is_read_by_brightness(agent_client, photo):
+    from PIL import Image
+
+    image = Image.new("RGBA", (600, 400), (0, 0, 0, 255))
+    image.paste((255, 255, 255, 255), (250, 150, 350, 250))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+
+    agent_client.post(
+        reverse("orders:order_create", args=[photo.pk, "item_removal_mask"]),
+        {"mask": SimpleUploadedFile("mask.png", buffer.getvalue())},
+    )
+
+    stored = Image.open(Order.objects.get().mask.open("rb"))
+    assert (
+        stored.mode == "L" and stored.getpixel((300, 200)) == 255 and stored.getpixel((5, 5)) == 0
+    )
+
+
+def test_an_enhancement_must_improve_something(agent_client, photo):
+    response = agent_client.post(
+        reverse("orders:order_create", args=[photo.pk, "image_enhancement"]), {"scene": "indoor"}
+    )
+
+    assert (
+        "Choose at least one of: correct white balance, bring out detail in shadows, sharpen."
+        in response.text
+    )
+    assert not Order.objects.exists()
+
+
+def test_a_variation_of_a_variation_hangs_off_the_first_order(agent_client, photo):
+    first = make_order(photo, service="day_to_dusk")
+    agent_client.post(
+        reverse("orders:order_variation", args=[first.pk]), {"sky_style": "blue_hour"}
+    )
+    second = Order.objects.exclude(pk=first.pk).get()
+
+    agent_client.post(
+        reverse("orders:order_variation", args=[second.pk]), {"sky_style": "pink_sunset"}
+    )
+
+    third = Order.objects.exclude(pk__in=[first.pk, second.pk]).get()
+    assert second.parent == first and third.parent == first
+
+
+def test_the_last_poll_updates_the_header_out_of_band(agent_client, photo, agent):
+    order = make_order(photo, service="background_removal")  # fails: no subject in a test card
+    order_run(order_id=order.pk)
+
+    final = agent_client.get(order.get_absolute_url(), headers={"HX-Request": "true"})
+
+    assert 'id="order-facts" class="option-list" hx-swap-oob="true"' in final.text
+    assert "(refunded)" in final.text
+    agent.refresh_from_db()
+    assert (
+        f'id="credit-balance" data-testid="credits" hx-swap-oob="true">{agent.credits}<'
+        in final.text
+    )
+
+
+def test_a_capped_upscale_says_so(agent_client, photo, settings):
+    settings.UPSCALE_MAX_PIXELS = 1_000_000  # the photo is 600 × 400; 4× would be 3.84 MP
+    order = make_order(photo, service="upscale", scale="4")
+
+    order_run(order_id=order.pk)
+
+    page = agent_client.get(order.get_absolute_url())
+    assert (
+        "Enlarged 2.0× rather than 4×: 4× would have gone past the 1 megapixel limit." in page.text
+    )
+
+
+def test_share_downloads_name_nothing_of_the_listing_and_originals_are_clean(
+    agent_client, client, project
+):
+    from PIL import Image
+
+    from .images import jpeg_bytes as make_jpeg
+
+    photo = make_photo(project, name="12-rue-des-lilas.jpg", data=make_jpeg(gps=True))
+    order = make_order(photo)
+    order_run(order_id=order.pk)
+    agent_client.post(
+        reverse("orders:share_create", args=["order", order.pk]), {"include_originals": "on"}
+    )
+    link = ShareLink.objects.get()
+    result = order.results.get()
+
+    full = client.get(
+        reverse("orders:share_file", args=[link.token, "full", result.pk]) + "?download"
+    )
+    original = client.get(reverse("orders:share_file", args=[link.token, "original", photo.pk]))
+
+    assert 'filename="image_enhancement-1.jpg"' in full["Content-Disposition"]
+    assert "lilas" not in original["Content-Disposition"]
+    assert not Image.open(io.BytesIO(original.content)).getexif()
+    assert b"PhoneMaker" not in original.content
+
+
+def test_staff_who_may_view_orders_see_result_previews(client, done_order):
+    from django.contrib.auth.models import Permission
+
+    from .factories import make_user
+
+    staff = make_user("staff@example.com", is_staff=True)
+    client.force_login(staff)
+    url = reverse("orders:result_file", args=[done_order.results.get().pk, "thumbnail"])
+    assert client.get(url).status_code == 404
+
+    staff.user_permissions.add(Permission.objects.get(codename="view_order"))
+
+    assert client.get(url).status_code == 200

@@ -12,12 +12,12 @@ from .models import Photo, Project
 
 # A 100 MP PNG decodes to 400 MB; two at a time per web process keeps a burst of uploads
 # from exhausting memory (the rest wait their turn).
-_decoding = threading.BoundedSemaphore(2)
+decoding = threading.BoundedSemaphore(2)
 
 
 def photo_add(*, project: Project, upload: UploadedFile) -> Photo:
     """Verify an upload and store it with its served copies. Raises images.PhotoRejected."""
-    with _decoding:
+    with decoding:
         prepared = prepare_photo(
             upload,
             name=upload.name or "photo",

@@ -1,16 +1,7 @@
-from pathlib import PurePath
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseNotModified,
-    JsonResponse,
-)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,8 +9,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import services
 from .forms import ProjectForm
-from .images import CONTENT_TYPES, PhotoRejected
+from .images import PhotoRejected
 from .models import Photo, Project
+from .serving import serve_file
 
 
 def _project_for(request: HttpRequest, pk) -> Project:
@@ -168,7 +160,7 @@ PHOTO_FILE_KINDS = ("original", "display", "thumbnail")
 
 @login_not_required  # a visitor without a session gets the same 404 as anyone else
 @require_GET
-def photo_file(request: HttpRequest, pk, kind: str) -> FileResponse:
+def photo_file(request: HttpRequest, pk, kind: str) -> HttpResponse:
     """The only way to a photo's files: its owner, or staff allowed to view photos."""
     if kind not in PHOTO_FILE_KINDS:
         raise Http404
@@ -177,24 +169,7 @@ def photo_file(request: HttpRequest, pk, kind: str) -> FileResponse:
     else:
         photos = Photo.objects.for_user(request.user)
     photo = get_object_or_404(photos, pk=pk)
-    # The files behind a URL never change, but access does (logout, deletion): the browser
-    # may keep a copy yet must ask each time, and gets a 304 while access holds.
-    etag = f'"{photo.sha256[:16]}-{kind}"'
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-        response["ETag"] = etag
-        return response
-    field = getattr(photo, kind)
-    try:
-        file = field.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        file,
-        content_type=CONTENT_TYPES[PurePath(field.name).suffix],
-        as_attachment=kind == "original" and "download" in request.GET,
-        filename=photo.original_name if kind == "original" else None,
+    name = photo.original_name if kind == "original" else None
+    return serve_file(
+        request, getattr(photo, kind), etag=f"{photo.sha256[:16]}-{kind}", download_name=name
     )
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache"
-    return response

@@ -52,9 +52,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('index', models.PositiveSmallIntegerField(default=0)),
-                ('full', models.FileField(max_length=300, upload_to=orders.models.result_file_path)),
-                ('display', models.FileField(max_length=300, upload_to=orders.models.result_file_path)),
-                ('thumbnail', models.FileField(max_length=300, upload_to=orders.models.result_file_path)),
+                ('full', models.FileField(max_length=300, upload_to=orders.models.order_file_path)),
+                ('display', models.FileField(max_length=300, upload_to=orders.models.order_file_path)),
+                ('thumbnail', models.FileField(max_length=300, upload_to=orders.models.order_file_path)),
                 ('width', models.PositiveIntegerField()),
                 ('height', models.PositiveIntegerField()),
                 ('byte_size', models.PositiveBigIntegerField()),

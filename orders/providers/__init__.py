@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from ..catalog import SERVICES, Service
+from ..catalog import Service
 from ..models import Order
 from .base import PlannedProvider, Provider
 from .local import LocalProvider
@@ -17,22 +17,10 @@ REGISTRY: dict[str, Provider] = {
     provider.name: provider
     for provider in (
         LocalProvider(),
-        PlannedProvider(
-            "aihomedesign",
-            "AI HomeDesign",
-            {s.key for s in SERVICES.values() if "aihomedesign" in s.providers},
-            "AIHOMEDESIGN_API_KEY",
-        ),
-        PlannedProvider(
-            "iacrea",
-            "IACrea",
-            {s.key for s in SERVICES.values() if "iacrea" in s.providers},
-            "IACREA_API_KEY",
-        ),
-        PlannedProvider(
-            "object_remover", "object-remover", {"item_removal_mask"}, "OBJECT_REMOVER_BASE_URL"
-        ),
-        PlannedProvider("adcreative", "AdCreative", {"background_removal"}, "ADCREATIVE_API_KEY"),
+        PlannedProvider("aihomedesign", "AI HomeDesign", "an AI HomeDesign API key"),
+        PlannedProvider("iacrea", "IACrea", "an IACrea API key"),
+        PlannedProvider("object_remover", "object-remover", "an object-remover server"),
+        PlannedProvider("adcreative", "AdCreative", "an AdCreative API key"),
     )
 }
 
@@ -42,34 +30,37 @@ def providers_for(service: Service) -> list[Provider]:
     return [REGISTRY[name] for name in names if name in REGISTRY]
 
 
+def _choose(service: Service, order: Order | None = None) -> tuple[Provider | None, list[str]]:
+    """The first provider that can serve (this order of) the service, or why none can."""
+    reasons = []
+    for provider in providers_for(service):
+        reason = provider.unavailable_reason() or (order and provider.refuses(order))
+        if not reason:
+            return provider, []
+        reasons.append(reason)
+    return None, reasons
+
+
 @dataclass(frozen=True)
 class Availability:
     available: bool
     reason: str = ""
-    provider_labels: tuple[str, ...] = ()
 
 
 def availability(service: Service) -> Availability:
     """Whether this installation can serve a service, and if not, what would make it so."""
-    providers = providers_for(service)
-    ready = tuple(p.label for p in providers if p.unavailable_reason() is None)
-    if ready:
-        return Availability(True, provider_labels=ready)
-    reasons = [p.unavailable_reason() for p in providers]
-    return Availability(False, reason="Not available here: " + " or ".join(reasons) + ".")
+    provider, reasons = _choose(service)
+    if provider:
+        return Availability(True)
+    return Availability(False, "Not available here: " + " or ".join(reasons) + ".")
 
 
 def provider_for(order: Order) -> Provider | None:
-    for provider in providers_for(order.service_info):
-        if provider.unavailable_reason() is None and provider.refuses(order) is None:
-            return provider
-    return None
+    return _choose(order.service_info, order)[0]
 
 
 def refusal(order: Order) -> str:
-    """Why no provider can serve this order, for the agent."""
-    reasons = [
-        provider.unavailable_reason() or provider.refuses(order)
-        for provider in providers_for(order.service_info)
-    ]
-    return "No provider here can do this edit: " + "; ".join(r for r in reasons if r) + "."
+    """Why no provider here can do this order, for the agent."""
+    return (
+        "This edit cannot be done here: " + "; ".join(_choose(order.service_info, order)[1]) + "."
+    )

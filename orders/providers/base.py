@@ -24,12 +24,12 @@ class Outcome:
 
     images: list[ResultImage] | None
     ref: str = ""
+    note: str = ""  # for the agent, beside the results (e.g. "upscaled 2.3×, not 4×")
 
 
 class Provider(ABC):
     name: str
     label: str
-    services: frozenset[str]
 
     def unavailable_reason(self) -> str | None:
         """None when this installation can use the provider, else why not (for agents)."""
@@ -48,14 +48,15 @@ class PlannedProvider(Provider):
     """A remote API this installation has no client for yet: listed so the service cards
     can say truthfully what would make a service available."""
 
-    def __init__(self, name: str, label: str, services: set[str], setting: str):
-        self.name, self.label, self.services = name, label, frozenset(services)
-        self.setting = setting
+    def __init__(self, name: str, label: str, needs: str):
+        self.name, self.label, self.needs = name, label, needs
 
     def unavailable_reason(self) -> str:
-        return f"needs the {self.label} connection ({self.setting})"
+        return f"needs {self.needs}"
 
     def submit(self, order: Order, report: Report) -> Outcome:
         raise ProviderError(
-            f"{self.label} is not connected.", permanent=True, detail=self.unavailable_reason()
+            f"{self.label} is not connected.",
+            permanent=True,
+            detail=f"{self.label} has no client in this version",
         )

@@ -35,16 +35,6 @@ SPEED = {
 class LocalProvider(Provider):
     name = "local"
     label = "Local engine"
-    services = frozenset(
-        {
-            "image_enhancement",
-            "day_to_dusk",
-            "item_removal_mask",
-            "declutter",
-            "background_removal",
-            "upscale",
-        }
-    )
 
     def refuses(self, order: Order) -> str | None:
         if order.service == "declutter" and not order.mask:
@@ -57,9 +47,9 @@ class LocalProvider(Provider):
         with order.photo.original.open("rb") as file:
             rgb = np.asarray(load_upright(file))
         report(20, round(estimate * 0.8))
-        out = self._process(order, rgb)
+        out, note = self._process(order, rgb)
         report(85, 1)
-        return Outcome(images=[result_image(out)])
+        return Outcome(images=[result_image(out)], note=note)
 
     def estimate_seconds(self, order: Order) -> int:
         """Rough, from `make bench` on 2 cores: seconds per megapixel, plus a fixed part."""
@@ -68,7 +58,8 @@ class LocalProvider(Provider):
             per_megapixel *= int(order.options.get("scale", 2)) ** 2
         return round(fixed + per_megapixel * order.photo.megapixels)
 
-    def _process(self, order: Order, rgb: np.ndarray) -> np.ndarray:
+    def _process(self, order: Order, rgb: np.ndarray) -> tuple[np.ndarray, str]:
+        """The processed image, and a note for the agent when it differs from the order."""
         options = order.options
         match order.service:
             case "image_enhancement":
@@ -78,20 +69,25 @@ class LocalProvider(Provider):
                     white_balance=options["white_balance"],
                     local_contrast=options["local_contrast"],
                     sharpen=options["sharpen"],
-                )
+                ), ""
             case "day_to_dusk":
                 return day_to_dusk(
                     rgb, sky_style=options["sky_style"], remove_shadows=options["remove_shadows"]
-                )
+                ), ""
             case "item_removal_mask" | "declutter":
-                return remove_painted(rgb, self._mask(order, rgb))
+                return remove_painted(rgb, self._mask(order, rgb)), ""
             case "background_removal":
-                return remove_background(rgb)
+                return remove_background(rgb), ""
             case "upscale":
-                enlarged, _ = upscale(
-                    rgb, scale=int(options["scale"]), max_pixels=settings.UPSCALE_MAX_PIXELS
-                )
-                return enlarged
+                asked = int(options["scale"])
+                enlarged, used = upscale(rgb, scale=asked, max_pixels=settings.UPSCALE_MAX_PIXELS)
+                if used < asked:
+                    limit = settings.UPSCALE_MAX_PIXELS // 1_000_000
+                    return enlarged, (
+                        f"Enlarged {used:.1f}× rather than {asked}×: {asked}× would have gone "
+                        f"past the {limit} megapixel limit."
+                    )
+                return enlarged, ""
         raise ProviderError(
             "The local engine cannot do this edit.", permanent=True, detail=order.service
         )
