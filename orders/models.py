@@ -111,6 +111,17 @@ class Order(models.Model):
     def option_summary(self):
         return describe_options(self.service_info, self.options)
 
+    @property
+    def short_label(self) -> str:
+        """The choices that tell this order from its siblings, e.g. "Blue hour" or "4×"."""
+        info = self.service_info
+        picks = [
+            summary.value.split(" (")[0]
+            for option, summary in zip(info.options, self.option_summary(), strict=True)
+            if option.kind == "choice"
+        ]
+        return " · ".join(picks)
+
     def stored_files(self) -> list[str]:
         names = [self.mask.name] if self.mask else []
         for result in self.results.all():

@@ -66,6 +66,20 @@ def test_order_progress_turns_into_gallery_and_share_link_opens_for_anyone(
     share_url = page.get_by_label("Share link").first.input_value()
     screenshot("order-shared")
 
+    page.get_by_role("link", name="Make a variation").click()
+    page.get_by_label("Sharpen").uncheck()
+    page.get_by_role("button", name="Order for 1 credit").click()
+    call_command("db_worker", "--batch")
+    expect(page.get_by_test_id("gallery")).to_be_visible(timeout=10_000)
+    page.get_by_role("link", name="All edits of this photo").click()
+    tiles = page.locator(".gallery-strip img")
+    expect(tiles).to_have_count(2)
+    expect(page.get_by_text("Variation · Indoor")).to_be_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gallery-strip img')].every(i => i.naturalWidth)"
+    )
+    screenshot("photo-gallery")
+
     stranger = browser.new_context()
     public = stranger.new_page()
     response = public.goto(share_url)
