@@ -202,6 +202,12 @@ class ShareLink(models.Model):
     include_originals = models.BooleanField(
         default=False, help_text="Let visitors download the original photos too."
     )
+    results = models.ManyToManyField(
+        OrderResult,
+        blank=True,
+        related_name="share_links",
+        help_text="The results the owner picked; none picked means all of the subject's.",
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -238,8 +244,13 @@ class ShareLink(models.Model):
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
 
-    def shared_orders(self) -> OrderQuerySet:
-        orders = Order.objects.filter(status=Order.Status.SUCCEEDED)
+    def shared_results(self) -> models.QuerySet:
+        """What the page shows: the picked results, else every result of the subject."""
+        results = OrderResult.objects.filter(order__status=Order.Status.SUCCEEDED)
         if self.order_id:
-            return orders.filter(pk=self.order_id)
-        return orders.filter(photo__project=self.project_id)
+            results = results.filter(order=self.order_id)
+        else:
+            results = results.filter(order__photo__project=self.project_id)
+        if self.results.exists():
+            results = results.filter(share_links=self)
+        return results.select_related("order__photo").order_by("order__created_at", "index")

@@ -2,6 +2,7 @@
 
 import logging
 import traceback
+import uuid
 from datetime import datetime
 
 from django.core.files.storage import default_storage
@@ -56,12 +57,30 @@ def result_delete(*, result: OrderResult) -> None:
 
 
 def share_link_create(
-    *, owner, subject: Order | Project, expires_at: datetime | None, include_originals: bool
+    *,
+    owner,
+    subject: Order | Project,
+    expires_at: datetime | None,
+    include_originals: bool,
+    result_ids: list[str] = (),
 ) -> ShareLink:
-    return ShareLink.objects.create(
+    """A link to the subject's results, or to the ones picked among them."""
+    link = ShareLink.objects.create(
         owner=owner,
         order=subject if isinstance(subject, Order) else None,
         project=subject if isinstance(subject, Project) else None,
         expires_at=expires_at,
         include_originals=include_originals,
     )
+    valid_ids = [value for value in result_ids if _is_uuid(value)]
+    if valid_ids:
+        link.results.set(link.shared_results().filter(pk__in=valid_ids))
+    return link
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

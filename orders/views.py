@@ -176,6 +176,9 @@ def project_gallery(request: HttpRequest, project_id) -> HttpResponse:
             "project": project,
             "groups": _grouped(orders.prefetch_related("results")),
             "share_links": project.share_links.all(),
+            "pickable": OrderResult.objects.filter(
+                order__photo__project=project, order__status=Order.Status.SUCCEEDED
+            ).select_related("order"),
         },
     )
 
@@ -238,6 +241,7 @@ def share_create(request: HttpRequest, kind: str, pk) -> HttpResponse:
         subject=subject,
         expires_at=expires_at,
         include_originals=request.POST.get("include_originals") == "on",
+        result_ids=request.POST.getlist("results"),
     )
     messages.success(request, "Share link created. Anyone with the link can see these results.")
     return _back(request, link)
@@ -279,8 +283,8 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         ShareLink.objects.filter(pk=link.pk).update(
             view_count=F("view_count") + 1, last_viewed_at=timezone.now()
         )
-        orders = link.shared_orders().select_related("photo").prefetch_related("results")
-        response = render(request, "orders/share_page.html", {"link": link, "orders": orders})
+        context = {"link": link, "results": link.shared_results()}
+        response = render(request, "orders/share_page.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     return response
@@ -295,9 +299,8 @@ def share_file(request: HttpRequest, token: str, kind: str, pk) -> HttpResponse:
     link = _link_by_token(token)
     if link is None or not link.is_live:
         raise Http404
-    orders = link.shared_orders()
+    results = link.shared_results()
     if kind in FILE_KINDS:
-        results = OrderResult.objects.filter(order__in=orders).select_related("order")
         result = get_object_or_404(results, pk=pk)
         name = f"{result.order.service}-{result.index + 1}{PurePath(result.full.name).suffix}"
         return serve_file(
@@ -306,7 +309,8 @@ def share_file(request: HttpRequest, token: str, kind: str, pk) -> HttpResponse:
             etag=f"{token[:8]}-{result.pk}-{kind}",
             download_name=name if kind == "full" else None,
         )
-    photo = get_object_or_404(Photo.objects.filter(orders__in=orders).distinct(), pk=pk)
+    shown_photos = Photo.objects.filter(orders__results__in=results).distinct()
+    photo = get_object_or_404(shown_photos, pk=pk)
     if kind == "before":
         return serve_file(request, photo.display, etag=f"{token[:8]}-{photo.pk}-before")
     if kind == "original" and link.include_originals:

@@ -455,3 +455,54 @@ def test_staff_who_may_view_orders_see_result_previews(client, done_order):
     staff.user_permissions.add(Permission.objects.get(codename="view_order"))
 
     assert client.get(url).status_code == 200
+
+
+def test_a_project_link_shows_only_the_picked_results(agent_client, client, photo, done_order):
+    other = make_order(photo, service="day_to_dusk")
+    order_run(order_id=other.pk)
+    picked, left_out = done_order.results.get(), other.results.get()
+    gallery = agent_client.get(reverse("orders:project_gallery", args=[photo.project_id]))
+    assert f'name="results" value="{left_out.pk}" checked' in gallery.text
+
+    agent_client.post(
+        reverse("orders:share_create", args=["project", photo.project_id]),
+        {"results": [str(picked.pk), "not-a-uuid"]},
+    )
+    link = ShareLink.objects.get()
+    page = client.get(link.get_absolute_url())
+
+    assert reverse("orders:share_file", args=[link.token, "display", picked.pk]) in page.text
+    assert str(left_out.pk) not in page.text
+    assert (
+        client.get(reverse("orders:share_file", args=[link.token, "full", left_out.pk])).status_code
+        == 404
+    )
+
+
+def test_results_of_another_account_cannot_be_picked_into_a_link(
+    agent_client, outsider, done_order, photo
+):
+    from .factories import make_project
+
+    stranger_photo = make_photo(make_project(outsider))
+    stranger_order = make_order(stranger_photo)
+    order_run(order_id=stranger_order.pk)
+
+    agent_client.post(
+        reverse("orders:share_create", args=["project", photo.project_id]),
+        {"results": [str(stranger_order.results.get().pk)]},
+    )
+
+    link = ShareLink.objects.get()
+    assert not link.results.exists()
+    assert list(link.shared_results()) == [done_order.results.get()]
+
+
+def test_outsider_cannot_revoke_a_link(outsider_client, done_order):
+    link = ShareLink.objects.create(owner=done_order.owner, order=done_order)
+
+    response = outsider_client.post(reverse("orders:share_revoke", args=[link.pk]))
+
+    assert response.status_code == 404
+    link.refresh_from_db()
+    assert link.revoked_at is None
