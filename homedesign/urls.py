@@ -11,6 +11,7 @@ admin.site.enable_nav_sidebar = False  # the lists are wide; the sidebar squeeze
 urlpatterns = [
     path("", include("homedesign.projects.urls")),
     path("", include("orders.urls")),
+    path("", include("maskeditor.urls")),
     path("accounts/", include("homedesign.accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", views.healthz, name="healthz"),

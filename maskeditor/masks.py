@@ -1,7 +1,9 @@
-"""Masks: reading what the agent painted, and converting between providers' conventions.
+"""Masks: checking what the editor exported, and converting it for each provider.
 
-Internally a mask is a boolean array at the photo's upright full size, True where the photo
-is to be edited. What we store is its canonical PNG: 8-bit grey, 255 = edit, 0 = keep.
+The editor exports AI HomeDesign's convention: a PNG of exactly the photo's upright size in
+which every pixel is either opaque #7878CD (edit here) or fully transparent (keep). Inside
+the app a mask is a boolean array, True where the photo is to be edited; every provider's
+convention is converted from that array here and nowhere else.
 """
 
 import io
@@ -11,6 +13,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 MAX_MASK_BYTES = 20 * 1024 * 1024
+PAINT = (0x78, 0x78, 0xCD, 255)
+CLEAR = (0, 0, 0, 0)
 
 
 class MaskRejected(Exception):
@@ -18,8 +22,7 @@ class MaskRejected(Exception):
 
 
 def read_mask(file: IO[bytes], *, size: tuple[int, int]) -> np.ndarray:
-    """A PNG mask: painted pixels opaque on transparency (AI HomeDesign's convention), or
-    white on black when the mask has no transparency to speak of. Raises MaskRejected."""
+    """Check an exported mask and return it as a boolean array. Raises MaskRejected."""
     file.seek(0)
     data = file.read(MAX_MASK_BYTES + 1)
     if len(data) > MAX_MASK_BYTES:
@@ -36,18 +39,22 @@ def read_mask(file: IO[bytes], *, size: tuple[int, int]) -> np.ndarray:
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise MaskRejected("The mask is not a readable PNG image.") from None
-    alpha = np.asarray(image.convert("RGBA"))[..., 3] if _has_alpha(image) else None
-    if alpha is not None and alpha.min() < 255:
-        painted = alpha > 0
-    else:  # no transparency anywhere: white (or any light colour) on black
-        painted = np.asarray(image.convert("L")) > 127
+    if image.mode != "RGBA":
+        raise MaskRejected(
+            "The mask must have transparency: painted pixels #7878CD, everything else clear."
+        )
+    pixels = np.asarray(image)
+    painted = np.all(pixels == PAINT, axis=-1)
+    clear = np.all(pixels == CLEAR, axis=-1)
+    if not np.all(painted | clear):
+        stray = int((~(painted | clear)).sum())
+        raise MaskRejected(
+            f"{stray:,} pixels of the mask are neither the brush colour #7878CD (opaque) nor "
+            "fully transparent. Export the mask from the editor again."
+        )
     if not painted.any():
         raise MaskRejected("The mask is empty: paint the area to edit.")
     return painted
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    return "A" in image.getbands() or "transparency" in image.info
 
 
 def check_coverage(painted: np.ndarray, *, at_most: float) -> None:
@@ -59,8 +66,34 @@ def check_coverage(painted: np.ndarray, *, at_most: float) -> None:
         )
 
 
-def to_png(painted: np.ndarray) -> bytes:
-    """The canonical stored mask: 8-bit grey, 255 = edit."""
+def to_binary(painted: np.ndarray) -> np.ndarray:
+    """8-bit, 255 where the photo is to be edited: OpenCV's and our engine's convention."""
+    return painted.astype(np.uint8) * 255
+
+
+def to_editor_png(painted: np.ndarray) -> bytes:
+    """Back to the editor's (and AI HomeDesign's) convention."""
+    pixels = np.zeros((*painted.shape, 4), np.uint8)
+    pixels[painted] = PAINT
+    return _png(Image.fromarray(pixels, "RGBA"))
+
+
+def to_white_on_black_png(painted: np.ndarray) -> bytes:
+    """White on black, for providers that fetch a mask by URL (IACrea)."""
+    return _png(Image.fromarray(to_binary(painted), "L"))
+
+
+def to_object_remover_png(painted: np.ndarray, *, mode: str = "RGBA") -> bytes:
+    """The object-remover API: in RGBA, alpha 0 marks what to remove; in greyscale, any
+    value above 0 does."""
+    if mode == "L":
+        return to_white_on_black_png(painted)
+    pixels = np.full((*painted.shape, 4), 255, np.uint8)
+    pixels[painted, 3] = 0
+    return _png(Image.fromarray(pixels, "RGBA"))
+
+
+def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(painted.astype(np.uint8) * 255, "L").save(buffer, "PNG", optimize=True)
+    image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Mask(StrEnum):
+class MaskUse(StrEnum):
     NONE = "none"
     OPTIONAL = "optional"
     REQUIRED = "required"
@@ -33,7 +33,7 @@ class Service:
     description: str
     credits: int
     providers: tuple[str, ...]
-    mask: Mask = Mask.NONE
+    mask: MaskUse = MaskUse.NONE
     options: tuple[Option, ...] = ()
     variations: bool = False
     max_results: int = 1
@@ -176,7 +176,7 @@ SERVICES: dict[str, Service] = {
             "Remove exactly what you paint over: a chair, a bin, a car, a sign.",
             credits=2,
             providers=("local", "object_remover", "aihomedesign"),
-            mask=Mask.REQUIRED,
+            mask=MaskUse.REQUIRED,
             mask_hint="Paint over everything that should disappear, with a little margin.",
             max_mask_share=0.5,
             variations=True,
@@ -187,7 +187,7 @@ SERVICES: dict[str, Service] = {
             "Tidy a room: remove small objects and clutter, keep the furniture.",
             credits=2,
             providers=("iacrea", "local"),
-            mask=Mask.OPTIONAL,
+            mask=MaskUse.OPTIONAL,
             mask_hint="Optional: paint the clutter to remove; without a mask it is found "
             "automatically (needs a remote provider).",
             options=(Option("auto", "Find clutter automatically", "bool", True),),
@@ -200,7 +200,7 @@ SERVICES: dict[str, Service] = {
             "Create a terrace, a pool or a pétanque court in the area you paint.",
             credits=4,
             providers=("iacrea",),
-            mask=Mask.REQUIRED,
+            mask=MaskUse.REQUIRED,
             mask_hint="Paint the area where the terrace, pool or court should be.",
             options=(
                 Option("exterior_type", "Create", "choice", "TERRACE", EXTERIOR_TYPES),

@@ -1,6 +1,6 @@
 from django import forms
 
-from .catalog import Mask, Service
+from .catalog import MaskUse, Service
 
 
 def order_form_class(service: Service) -> type[forms.Form]:
@@ -22,17 +22,25 @@ def order_form_class(service: Service) -> type[forms.Form]:
                 label=option.label, min_value=option.min_value, max_value=option.max_value,
                 initial=option.default, help_text=option.help_text,
             )  # fmt: skip
-    if service.mask != Mask.NONE:
+    if service.mask != MaskUse.NONE:
+        # The editor stores the painted mask first and sends its id; a mask file made
+        # elsewhere (same convention) can be uploaded instead.
+        fields["mask_id"] = forms.UUIDField(required=False, widget=forms.HiddenInput)
         fields["mask"] = forms.FileField(
-            label="Mask",
-            required=service.mask == Mask.REQUIRED,
-            help_text=(
-                f"{service.mask_hint} A PNG exactly the photo's size: painted pixels opaque "
-                "on transparency, or white on black."
-            ),
+            label="Or upload a mask file",
+            required=False,
+            help_text="A PNG of the photo's size: #7878CD where to edit, clear elsewhere.",
             widget=forms.ClearableFileInput(attrs={"accept": "image/png"}),
         )
+        fields["clean"] = _mask_required if service.mask == MaskUse.REQUIRED else forms.Form.clean
     return type(f"{service.key.title().replace('_', '')}OrderForm", (forms.Form,), fields)
+
+
+def _mask_required(form: forms.Form) -> dict:
+    data = super(type(form), form).clean()
+    if not data.get("mask_id") and not data.get("mask"):
+        raise forms.ValidationError("Paint the area to change first.")
+    return data
 
 
 def options_from(form: forms.Form, service: Service) -> dict:

@@ -22,7 +22,7 @@ from homedesign.accounts.models import CreditEntry
 from homedesign.projects.models import Photo
 from maskeditor import masks
 
-from .catalog import Mask, clean_options, get_service
+from .catalog import MaskUse, clean_options, get_service
 from .models import Order, OrderResult
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def order_place(
         options = clean_options(info, options)
     except ValueError as error:
         raise OrderRefused(str(error)) from None
-    if info.mask == Mask.REQUIRED and mask is None:
+    if info.mask == MaskUse.REQUIRED and mask is None:
         raise OrderRefused(f"{info.label} needs a mask: paint the area to change.")
     if mask is not None:
         masks.check_coverage(mask, at_most=info.max_mask_share)
@@ -87,7 +87,7 @@ def order_place(
     if provider_for(order) is None:
         raise OrderRefused(refusal(order))  # say so now, rather than charge and refund
     if mask is not None:
-        order.mask.save("mask.png", ContentFile(masks.to_png(mask)), save=False)
+        order.mask.save("mask.png", ContentFile(masks.to_editor_png(mask)), save=False)
     try:
         with transaction.atomic():
             order.save()

@@ -1,6 +1,7 @@
 from datetime import timedelta
 from pathlib import PurePath
 
+import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import F
@@ -20,9 +21,11 @@ from homedesign.projects.models import Photo, Project
 from homedesign.projects.services import decoding
 from homedesign.projects.serving import serve_file
 from maskeditor.masks import MaskRejected, read_mask
+from maskeditor.models import Mask
+from maskeditor.services import mask_save
 
 from . import lifecycle, services
-from .catalog import SERVICES, get_service
+from .catalog import SERVICES, MaskUse, get_service
 from .forms import options_from, order_form_class
 from .models import Order, OrderResult, ShareLink
 from .providers import availability
@@ -73,9 +76,8 @@ def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Ord
     data = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     form = form_class(*data, initial=initial)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data.get("mask")
         try:
-            mask = read_mask(upload, size=(photo.width, photo.height)) if upload else None
+            mask = _painted_mask(form, photo)
             order = lifecycle.order_place(
                 user=request.user,
                 photo=photo,
@@ -85,23 +87,47 @@ def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Ord
                 parent=parent,
             )
         except MaskRejected as rejected:
-            form.add_error("mask", str(rejected))
+            form.add_error(None, str(rejected))
         except (lifecycle.OrderRefused, NotEnoughCredits) as refused:
             form.add_error(None, str(refused))
         else:
             return redirect(order)
-    return render(
-        request,
-        "orders/order_form.html",
-        {
-            "photo": photo,
-            "project": photo.project,
-            "service": info,
-            "availability": availability(info),
-            "form": form,
-            "parent": parent,
-        },
-    )
+    context = {
+        "photo": photo,
+        "project": photo.project,
+        "service": info,
+        "availability": availability(info),
+        "form": form,
+        "parent": parent,
+    }
+    if info.mask == MaskUse.NONE:
+        return render(request, "orders/order_form.html", context)
+    masks = photo.masks.all()
+    context["editor"] = {
+        "width": photo.width,
+        "height": photo.height,
+        "uploadUrl": reverse("maskeditor:mask_upload", args=[photo.pk]),
+        "masks": [{"version": m.version, "url": m.get_file_url()} for m in masks],
+        "required": info.mask == MaskUse.REQUIRED,
+    }
+    return render(request, "maskeditor/editor.html", context)
+
+
+def _painted_mask(form, photo: Photo) -> np.ndarray | None:
+    """The mask of the order: a version the editor stored, or an uploaded file (stored as
+    a new version, so it can be reused too)."""
+    size = (photo.width, photo.height)
+    if form.cleaned_data.get("mask_id"):
+        mask = Mask.objects.filter(photo=photo, pk=form.cleaned_data["mask_id"]).first()
+        if mask is None:
+            raise MaskRejected("That mask does not belong to this photo. Paint it again.")
+        with mask.file.open("rb") as file:
+            return read_mask(file, size=size)
+    if form.cleaned_data.get("mask"):
+        painted = read_mask(form.cleaned_data["mask"], size=size)
+        mask_save(photo=photo, painted=painted)
+        return painted
+    return None
 
 
 @require_GET

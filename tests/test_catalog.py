@@ -1,6 +1,6 @@
 import pytest
 
-from orders.catalog import SERVICES, Mask, clean_options, get_service
+from orders.catalog import SERVICES, MaskUse, clean_options, get_service
 from orders.forms import order_form_class
 
 EXPECTED = {
@@ -25,7 +25,7 @@ def test_options_have_the_real_choices_agents_expect():
     assert {"modern", "scandinavian", "industrial", "farmhouse", "coastal", "luxury",
             "contemporary", "traditional"} <= set(styles)  # fmt: skip
     exterior = get_service("exterior_creation")
-    assert exterior.mask == Mask.REQUIRED
+    assert exterior.mask == MaskUse.REQUIRED
     assert dict(exterior.options[0].choices).keys() == {"TERRACE", "POOL", "PETANQUE"}
     assert dict(get_service("upscale").options[0].choices).keys() == {"2", "4"}
 
@@ -51,9 +51,12 @@ def test_clean_options_refuses_bad_values(service, options, message):
 
 
 def test_forms_come_from_the_catalogue():
-    form = order_form_class(get_service("exterior_creation"))()
+    form_class = order_form_class(get_service("exterior_creation"))
 
-    assert list(form.fields) == ["exterior_type", "width", "height", "mask"]
-    assert form.fields["mask"].required
-    assert not order_form_class(get_service("declutter"))().fields["mask"].required
+    assert list(form_class().fields) == ["exterior_type", "width", "height", "mask_id", "mask"]
+    without_mask = form_class({"exterior_type": "POOL", "width": 8, "height": 4})
+    assert not without_mask.is_valid()
+    assert without_mask.non_field_errors() == ["Paint the area to change first."]
+    declutter = order_form_class(get_service("declutter"))({"auto": "on"})
+    assert declutter.is_valid()  # the mask is optional there
     assert "mask" not in order_form_class(get_service("upscale"))().fields

@@ -69,7 +69,7 @@ def test_order_form_shows_the_balance_problem(agent_client, photo, agent):
 @pytest.mark.parametrize(
     ("mask", "message"),
     [
-        (None, "This field is required."),
+        (None, "Paint the area to change first."),
         (
             mask_png((300, 200), (10, 10, 50, 50)),
             "The mask is 300 × 200 pixels but the photo is 600 × 400",
@@ -342,7 +342,7 @@ def test_automatic_declutter_without_a_provider_is_refused_on_the_form(agent_cli
     assert agent.credits == before and not Order.objects.exists()
 
 
-def test_an_opaque_white_on_black_mask_is_read_by_brightness(agent_client, photo):
+def test_a_white_on_black_mask_file_is_refused_with_the_convention(agent_client, photo):
     from PIL import Image
 
     image = Image.new("RGBA", (600, 400), (0, 0, 0, 255))
@@ -350,15 +350,27 @@ def test_an_opaque_white_on_black_mask_is_read_by_brightness(agent_client, photo
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
 
-    agent_client.post(
+    response = agent_client.post(
         reverse("orders:order_create", args=[photo.pk, "item_removal_mask"]),
         {"mask": SimpleUploadedFile("mask.png", buffer.getvalue())},
     )
 
-    stored = Image.open(Order.objects.get().mask.open("rb"))
-    assert (
-        stored.mode == "L" and stored.getpixel((300, 200)) == 255 and stored.getpixel((5, 5)) == 0
+    assert "240,000 pixels of the mask are neither the brush colour #7878CD" in response.text
+    assert not Order.objects.exists()
+
+
+def test_an_uploaded_mask_file_becomes_a_reusable_version(agent_client, photo):
+    agent_client.post(
+        reverse("orders:order_create", args=[photo.pk, "item_removal_mask"]),
+        {"mask": SimpleUploadedFile("mask.png", mask_png((600, 400), (250, 150, 350, 250)))},
     )
+
+    order = Order.objects.get()
+    version = photo.masks.get()
+    assert version.version == 1 and version.painted_share == pytest.approx(0.0417, abs=1e-3)
+    editor = agent_client.get(reverse("orders:order_create", args=[photo.pk, "exterior_creation"]))
+    assert version.get_file_url() in editor.text  # offered again in the editor
+    assert order.mask
 
 
 def test_an_enhancement_must_improve_something(agent_client, photo):

@@ -75,9 +75,15 @@ def project_delete(*, project: Project) -> None:
 
 def _files_with_orders(photo: Photo) -> list[str]:
     """A photo's files and those of the edits made from it, which go with it."""
-    return photo.stored_files() + [
-        name for order in photo.orders.prefetch_related("results") for name in order.stored_files()
-    ]
+    return (
+        photo.stored_files()
+        + [
+            name
+            for order in photo.orders.prefetch_related("results")
+            for name in order.stored_files()
+        ]
+        + [mask.file.name for mask in photo.masks.all()]
+    )
 
 
 def _delete_files(names: list[str]) -> None:
