@@ -45,13 +45,17 @@ MEASURE = """async () => {
     return performance.now() - t;
   };
   // Twenty strokes of fifty segments, as a hand would paint them.
+  const stage = document.getElementById("stage");
+  const send = (type, x, y) => stage.dispatchEvent(new PointerEvent(type, {
+    clientX: box.left + box.width * x, clientY: y, pointerId: 1, button: 0,
+    pointerType: "mouse", bubbles: true,
+  }));
   const draw = await time(async () => {
     for (let s = 0; s < 20; s += 1) {
       const y = box.top + box.height * (0.2 + s * 0.03);
-      const at = (x) => ({clientX: box.left + box.width * x, clientY: y, pointerId: 1, button: 0, pointerType: "mouse", bubbles: true});
-      canvas.parentElement.parentElement.dispatchEvent(new PointerEvent("pointerdown", at(0.3)));
-      for (let i = 1; i <= 50; i += 1) canvas.parentElement.parentElement.dispatchEvent(new PointerEvent("pointermove", at(0.3 + i * 0.008)));
-      canvas.parentElement.parentElement.dispatchEvent(new PointerEvent("pointerup", at(0.7)));
+      send("pointerdown", 0.3, y);
+      for (let i = 1; i <= 50; i += 1) send("pointermove", 0.3 + i * 0.008, y);
+      send("pointerup", 0.7, y);
     }
   });
   const undo = await time(async () => document.getElementById("undo").click());
@@ -105,5 +109,6 @@ def run(tmp: str, env: dict) -> None:
           f"({figures['draw'] / 1000:.1f} ms a segment)")  # fmt: skip
     print(f"  undo (replays the other 19 strokes)   {figures['undo']:8.0f} ms")
     print(f"  browser PNG encoding alone (baseline) {figures['plain']:8.0f} ms  1.00×")
-    print(f"  our export (exact colours + PNG)      {figures['ours']:8.0f} ms  "
-          f"{figures['ours'] / figures['plain']:.2f}×  ({figures['size'] / 1e3:.0f} kB)\n")  # fmt: skip
+    ratio = figures["ours"] / figures["plain"]
+    print(f"  our export (exact colours + PNG)      {figures['ours']:8.0f} ms  {ratio:.2f}×  "
+          f"({figures['size'] / 1e3:.0f} kB)\n")  # fmt: skip
