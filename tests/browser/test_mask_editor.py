@@ -150,7 +150,7 @@ def test_eraser_undo_and_redo_change_the_export(page, agent):
     assert exported(page) is None
 
 
-def test_touch_draws(browser, live_server, agent):
+def test_touch_draws(browser, live_server, agent, screenshot):
     context = browser.new_context(
         base_url=live_server.url, has_touch=True, viewport={"width": 820, "height": 1180}
     )
@@ -170,6 +170,7 @@ def test_touch_draws(browser, live_server, agent):
     touch("touchEnd", points[-1])
 
     painted = exported(page)
+    page.screenshot(path=screenshot.folder / "editor-tablet-touch.png", full_page=True)
     context.close()
     assert painted is not None
     assert painted[300, 200] and painted[300, 800] and not painted[100, 500]
