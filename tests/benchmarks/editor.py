@@ -1,15 +1,12 @@
 """The mask editor on a 50 MP photo in Chromium: drawing, undo, and the export, against
 the browser's own PNG encoding of the same canvas (the part no code of ours can speed up)."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from .polling import _wait_for
+from .server import gunicorn, shell
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 
 SETUP = """
@@ -71,36 +68,22 @@ MEASURE = """async () => {
 
 
 def run(tmp: str, env: dict) -> None:
-    setup = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", SETUP],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    path, session = setup.stdout.split()
+    path, session = shell(SETUP, env)
     port = 8766
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "homedesign.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--no-control-socket"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait_for(port)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM) if CHROMIUM.exists() else None,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            context = browser.new_context(viewport={"width": 1440, "height": 900})
-            context.add_cookies(
-                [{"name": "sessionid", "value": session, "url": f"http://localhost:{port}"}]
-            )
-            page = context.new_page()
-            page.goto(f"http://localhost:{port}{path}")
-            page.wait_for_function("() => document.getElementById('photo').complete")
-            figures = page.evaluate(MEASURE)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait()
+    with gunicorn(env, port), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM) if CHROMIUM.exists() else None,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.add_cookies(
+            [{"name": "sessionid", "value": session, "url": f"http://localhost:{port}"}]
+        )
+        page = context.new_page()
+        page.goto(f"http://localhost:{port}{path}")
+        page.wait_for_function("() => document.getElementById('photo').complete")
+        figures = page.evaluate(MEASURE)
+        browser.close()
     megapixels = figures["width"] * figures["height"] / 1e6
     print(
         f"Mask editor: {figures['width']} × {figures['height']} ({megapixels:.0f} MP) in Chromium"

@@ -8,12 +8,10 @@ import http.client
 import multiprocessing
 import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .server import gunicorn, shell
+
 SECONDS = float(os.environ.get("BENCH_POLL_SECONDS", "5"))
 CLIENTS = 4
 
@@ -63,19 +61,9 @@ def throughput(port: int, path: str, headers: dict) -> float:
 
 
 def run(tmp: str, env: dict) -> None:
-    setup = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", SETUP],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    order_path, session = setup.stdout.split()
+    order_path, session = shell(SETUP, env)
     port = 8765
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "homedesign.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "4", "--no-control-socket"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait_for(port)
+    with gunicorn(env, port):
         status_headers = {
             "Cookie": f"sessionid={session}",
             "HX-Request": "true",
@@ -88,9 +76,6 @@ def run(tmp: str, env: dict) -> None:
         for _ in range(3):
             bare.append(throughput(port, "/healthz/", bare_headers))
             status.append(throughput(port, order_path, status_headers))
-    finally:
-        server.terminate()
-        server.wait()
     bare_rate, status_rate = statistics.median(bare), statistics.median(status)
     ratio = status_rate / bare_rate
     print(f"Polling: gunicorn 2 × 4 threads, {CLIENTS} keep-alive clients, {SECONDS:.0f} s × 3")
@@ -98,13 +83,3 @@ def run(tmp: str, env: dict) -> None:
     print(f"  order status fragment (HTMX poll)  {status_rate:8.0f} req/s   {ratio:.2f}×")
     agents = status_rate * 2  # each open order page polls every 2 s
     print(f"  → about {agents:.0f} agents can watch an order at once on this server\n")
-
-
-def _wait_for(port: int) -> None:
-    for _ in range(100):
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz/")
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")

@@ -1,0 +1,46 @@
+"""What the browser and HTTP benchmarks share: data made by a Django shell script, and
+gunicorn run as `make run` runs it."""
+
+import contextlib
+import http.client
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shell(script: str, env: dict) -> list[str]:
+    """Run a script in `manage.py shell`; return the words it printed."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return result.stdout.split()
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict, port: int) -> Iterator[None]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "homedesign.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--threads", "4", "--no-control-socket"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for(port)
+        yield
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz/")
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")
