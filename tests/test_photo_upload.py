@@ -228,6 +228,7 @@ def test_upload_needs_post(agent_client, project):
     assert response.status_code == 405
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")  # Pillow's own notes
 def test_malformed_exif_does_not_cost_the_photo(agent_client, project):
     data = malformed_exif_jpeg()
     with pytest.raises(Exception):  # noqa: B017 - the sample must still break Pillow's helper
