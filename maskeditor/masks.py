@@ -7,6 +7,7 @@ convention is converted from that array here and nowhere else.
 """
 
 import io
+import warnings
 from typing import IO
 
 import numpy as np
@@ -15,6 +16,8 @@ from PIL import Image, UnidentifiedImageError
 MAX_MASK_BYTES = 20 * 1024 * 1024
 PAINT = (0x78, 0x78, 0xCD, 255)
 CLEAR = (0, 0, 0, 0)
+_PAINT_WORD = np.array(PAINT, np.uint8).view(np.uint32)[0]
+_CLEAR_WORD = np.uint32(0)
 
 
 class MaskRejected(Exception):
@@ -28,7 +31,9 @@ def read_mask(file: IO[bytes], *, size: tuple[int, int]) -> np.ndarray:
     if len(data) > MAX_MASK_BYTES:
         raise MaskRejected("The mask file is larger than 20 MB; a mask PNG should be far smaller.")
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
         if image.format != "PNG":
             raise MaskRejected(f"The mask must be a PNG image, not {image.format}.")
         if image.size != size:
@@ -37,15 +42,23 @@ def read_mask(file: IO[bytes], *, size: tuple[int, int]) -> np.ndarray:
                 f"{size[0]} × {size[1]}; it must be exactly the photo's size."
             )
         image.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise MaskRejected(
+            f"The mask is far larger than the photo; it must be exactly {size[0]} × {size[1]}."
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise MaskRejected("The mask is not a readable PNG image.") from None
+    if image.mode in ("P", "PA", "LA") and ("A" in image.mode or "transparency" in image.info):
+        image = image.convert("RGBA")  # the same two colours, stored another way
     if image.mode != "RGBA":
         raise MaskRejected(
-            "The mask must have transparency: painted pixels #7878CD, everything else clear."
+            f"The mask has no transparency (it is {image.mode}): painted pixels must be "
+            "#7878CD and everything else transparent."
         )
-    pixels = np.asarray(image)
-    painted = np.all(pixels == PAINT, axis=-1)
-    clear = np.all(pixels == CLEAR, axis=-1)
+    # Each pixel as one 32-bit number: two comparisons instead of eight per pixel.
+    pixels = np.ascontiguousarray(np.asarray(image)).view(np.uint32)[..., 0]
+    painted = pixels == _PAINT_WORD
+    clear = pixels == _CLEAR_WORD
     if not np.all(painted | clear):
         stray = int((~(painted | clear)).sum())
         raise MaskRejected(
@@ -57,8 +70,8 @@ def read_mask(file: IO[bytes], *, size: tuple[int, int]) -> np.ndarray:
     return painted
 
 
-def check_coverage(painted: np.ndarray, *, at_most: float) -> None:
-    share = painted.mean()
+def check_coverage(share: float, *, at_most: float) -> None:
+    """`share` is the painted part of the photo, 0 to 1."""
     if share > at_most:
         raise MaskRejected(
             f"The mask covers {share:.0%} of the photo; paint only what should change "
@@ -95,5 +108,5 @@ def to_object_remover_png(painted: np.ndarray, *, mode: str = "RGBA") -> bytes:
 
 def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=True)
+    image.save(buffer, "PNG", compress_level=6)  # optimize=True costs seconds at 50 MP
     return buffer.getvalue()

@@ -1,6 +1,6 @@
 import numpy as np
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from homedesign.projects.models import Photo
@@ -11,7 +11,10 @@ from .models import Mask
 
 def mask_save(*, photo: Photo, painted: np.ndarray) -> Mask:
     """Store a painted mask as the photo's next version (re-encoded from its pixels)."""
-    for _ in range(3):  # two saves at once may pick the same number; the constraint decides
+    data = to_editor_png(painted)
+    with transaction.atomic():
+        # Lock the photo so two saves at once cannot take the same version number.
+        Photo.objects.select_for_update().filter(pk=photo.pk).exists()
         version = (photo.masks.aggregate(last=Max("version"))["last"] or 0) + 1
         mask = Mask(
             owner=photo.project.owner,
@@ -19,11 +22,6 @@ def mask_save(*, photo: Photo, painted: np.ndarray) -> Mask:
             version=version,
             painted_share=float(painted.mean()),
         )
-        mask.file.save(f"mask-{version}.png", ContentFile(to_editor_png(painted)), save=False)
-        try:
-            with transaction.atomic():
-                mask.save()
-            return mask
-        except IntegrityError:
-            mask.file.storage.delete(mask.file.name)
-    raise IntegrityError("could not number the mask")
+        mask.file.save(f"mask-{version}.png", ContentFile(data), save=False)
+        mask.save()
+    return mask

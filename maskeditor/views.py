@@ -4,8 +4,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from homedesign.projects.models import Photo
 from homedesign.projects.serving import serve_file
+from orders.catalog import SERVICES
 
-from .masks import MaskRejected, read_mask
+from .masks import MaskRejected, check_coverage, read_mask
 from .models import Mask
 from .services import mask_save
 
@@ -20,8 +21,11 @@ def mask_upload(request: HttpRequest, photo_id) -> JsonResponse:
         return JsonResponse(
             {"error": "No mask was sent. Paint the area, then try again."}, status=400
         )
+    service = SERVICES.get(request.POST.get("service", ""))
     try:
         painted = read_mask(upload, size=(photo.width, photo.height))
+        if service:  # refuse before storing what the order would refuse anyway
+            check_coverage(float(painted.mean()), at_most=service.max_mask_share)
     except MaskRejected as rejected:
         return JsonResponse({"error": str(rejected)}, status=400)
     mask = mask_save(photo=photo, painted=painted)

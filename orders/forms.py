@@ -32,15 +32,18 @@ def order_form_class(service: Service) -> type[forms.Form]:
             help_text="A PNG of the photo's size: #7878CD where to edit, clear elsewhere.",
             widget=forms.ClearableFileInput(attrs={"accept": "image/png"}),
         )
-        fields["clean"] = _mask_required if service.mask == MaskUse.REQUIRED else forms.Form.clean
-    return type(f"{service.key.title().replace('_', '')}OrderForm", (forms.Form,), fields)
+    fields["mask_required"] = service.mask == MaskUse.REQUIRED
+    return type(f"{service.key.title().replace('_', '')}OrderForm", (OrderForm,), fields)
 
 
-def _mask_required(form: forms.Form) -> dict:
-    data = super(type(form), form).clean()
-    if not data.get("mask_id") and not data.get("mask"):
-        raise forms.ValidationError("Paint the area to change first.")
-    return data
+class OrderForm(forms.Form):
+    mask_required = False
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.mask_required and not data.get("mask_id") and not data.get("mask"):
+            raise forms.ValidationError("Paint the area to change first.")
+        return data
 
 
 def options_from(form: forms.Form, service: Service) -> dict:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -21,6 +20,7 @@ from homedesign.accounts.credits import credits_charge, credits_refund
 from homedesign.accounts.models import CreditEntry
 from homedesign.projects.models import Photo
 from maskeditor import masks
+from maskeditor.models import Mask
 
 from .catalog import MaskUse, clean_options, get_service
 from .models import Order, OrderResult
@@ -52,7 +52,7 @@ def order_place(
     photo: Photo,
     service: str,
     options: dict,
-    mask: np.ndarray | None = None,
+    mask: Mask | None = None,
     parent: Order | None = None,
 ) -> Order:
     """Check, charge and queue an order. `mask` is what the agent painted (True = edit), at
@@ -67,7 +67,9 @@ def order_place(
     if info.mask == MaskUse.REQUIRED and mask is None:
         raise OrderRefused(f"{info.label} needs a mask: paint the area to change.")
     if mask is not None:
-        masks.check_coverage(mask, at_most=info.max_mask_share)
+        if mask.photo_id != photo.pk:
+            raise OrderRefused("That mask was painted on another photo. Paint this one.")
+        masks.check_coverage(mask.painted_share, at_most=info.max_mask_share)
     if parent:
         if parent.photo_id != photo.pk or parent.service != service:
             raise OrderRefused("A variation must be of the same photo and service.")
@@ -80,23 +82,16 @@ def order_place(
         options=options,
         parent=parent,
         credits_charged=info.credits,
-        mask="mask.png" if mask is not None else "",
+        mask=mask,
     )
     from .providers import provider_for, refusal  # the providers build on this module
 
     if provider_for(order) is None:
         raise OrderRefused(refusal(order))  # say so now, rather than charge and refund
-    if mask is not None:
-        order.mask.save("mask.png", ContentFile(masks.to_editor_png(mask)), save=False)
-    try:
-        with transaction.atomic():
-            order.save()
-            credits_charge(user=user, amount=info.credits, order=order, key=f"charge:{order.pk}:1")
-            transaction.on_commit(partial(_enqueue, order.pk))
-    except BaseException:
-        if order.mask:
-            order.mask.storage.delete(order.mask.name)
-        raise
+    with transaction.atomic():
+        order.save()
+        credits_charge(user=user, amount=info.credits, order=order, key=f"charge:{order.pk}:1")
+        transaction.on_commit(partial(_enqueue, order.pk))
     return order
 
 

@@ -23,10 +23,8 @@ class OrderQuerySet(models.QuerySet):
         )
 
 
-def order_file_path(instance: "Order | OrderResult", filename: str) -> str:
-    """An order's mask and its results' files share one folder."""
-    order_id = instance.pk if isinstance(instance, Order) else instance.order_id
-    return f"orders/{order_id}/{filename}"
+def order_file_path(result: "OrderResult", filename: str) -> str:
+    return f"orders/{result.order_id}/{filename}"
 
 
 class Order(models.Model):
@@ -57,7 +55,14 @@ class Order(models.Model):
     )
     service = models.CharField(max_length=40, choices=SERVICE_CHOICES)
     options = models.JSONField(default=dict, blank=True)
-    mask = models.FileField(upload_to=order_file_path, max_length=300, blank=True)
+    mask = models.ForeignKey(
+        "maskeditor.Mask",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        help_text="The painted mask version this order used.",
+    )
 
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -123,10 +128,7 @@ class Order(models.Model):
         return " · ".join(picks)
 
     def stored_files(self) -> list[str]:
-        names = [self.mask.name] if self.mask else []
-        for result in self.results.all():
-            names += result.stored_files()
-        return names
+        return [name for result in self.results.all() for name in result.stored_files()]
 
 
 class OrderResult(models.Model):

@@ -1,7 +1,6 @@
 from datetime import timedelta
 from pathlib import PurePath
 
-import numpy as np
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import F
@@ -103,30 +102,32 @@ def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Ord
     if info.mask == MaskUse.NONE:
         return render(request, "orders/order_form.html", context)
     masks = photo.masks.all()
+    posted = getattr(form, "cleaned_data", {}).get("mask_id")
+    initial = next((m for m in masks if m.pk == posted), None)
+    context["masks"] = masks
     context["editor"] = {
         "width": photo.width,
         "height": photo.height,
+        "service": service,
         "uploadUrl": reverse("maskeditor:mask_upload", args=[photo.pk]),
-        "masks": [{"version": m.version, "url": m.get_file_url()} for m in masks],
         "required": info.mask == MaskUse.REQUIRED,
+        # An order refused after painting (credits, say) comes back with its painting.
+        "initialMask": initial.get_file_url() if initial else "",
     }
     return render(request, "maskeditor/editor.html", context)
 
 
-def _painted_mask(form, photo: Photo) -> np.ndarray | None:
-    """The mask of the order: a version the editor stored, or an uploaded file (stored as
-    a new version, so it can be reused too)."""
-    size = (photo.width, photo.height)
+def _painted_mask(form, photo: Photo) -> Mask | None:
+    """The mask version of the order: one the editor stored, or an uploaded file stored as
+    a new version (so it can be reused too)."""
     if form.cleaned_data.get("mask_id"):
-        mask = Mask.objects.filter(photo=photo, pk=form.cleaned_data["mask_id"]).first()
+        mask = photo.masks.filter(pk=form.cleaned_data["mask_id"]).first()
         if mask is None:
             raise MaskRejected("That mask does not belong to this photo. Paint it again.")
-        with mask.file.open("rb") as file:
-            return read_mask(file, size=size)
+        return mask
     if form.cleaned_data.get("mask"):
-        painted = read_mask(form.cleaned_data["mask"], size=size)
-        mask_save(photo=photo, painted=painted)
-        return painted
+        painted = read_mask(form.cleaned_data["mask"], size=(photo.width, photo.height))
+        return mask_save(photo=photo, painted=painted)
     return None
 
 

@@ -86,6 +86,42 @@ def opaque_rgb_mask() -> bytes:
     return buffer.getvalue()
 
 
+def bomb_mask() -> bytes:
+    from .images import png_claiming_size
+
+    return png_claiming_size(30_000, 30_000)
+
+
+def palette_mask() -> bytes:
+    image = Image.new("P", (600, 400), 0)
+    image.putpalette([0, 0, 0, 0x78, 0x78, 0xCD])
+    image.paste(1, (100, 100, 200, 200))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", transparency=0)
+    return buffer.getvalue()
+
+
+def test_a_palette_png_of_the_two_colours_is_accepted(agent_client, photo):
+    response = post_mask(agent_client, photo, palette_mask())
+
+    assert response.status_code == 201
+    assert Mask.objects.get().painted_share == pytest.approx(10_000 / 240_000)
+
+
+def test_coverage_is_checked_for_the_service_before_storing(agent_client, photo):
+    response = agent_client.post(
+        reverse("maskeditor:mask_upload", args=[photo.pk]),
+        {
+            "mask": SimpleUploadedFile("m.png", mask_png((600, 400), (0, 0, 600, 300))),
+            "service": "item_removal_mask",
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("The mask covers 75% of the photo")
+    assert not Mask.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -98,7 +134,8 @@ def opaque_rgb_mask() -> bytes:
         (mask_png((600, 400), (0, 0, 0, 0)), "The mask is empty: paint the area to edit."),
         (antialiased_mask(), "1 pixels of the mask are neither the brush colour"),
         (other_colour_mask(), "10,000 pixels of the mask are neither the brush colour"),
-        (opaque_rgb_mask(), "The mask must have transparency"),
+        (opaque_rgb_mask(), "The mask has no transparency (it is RGB)"),
+        (bomb_mask(), "The mask is far larger than the photo; it must be exactly 600 × 400."),
         (b"\x89PNG" + b"\0" * (masks.MAX_MASK_BYTES + 1), "The mask file is larger than 20 MB"),
     ],
 )

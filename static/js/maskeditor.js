@@ -15,7 +15,9 @@ const form = document.getElementById("order-form");
 const errorBox = document.getElementById("editor-error");
 const csrfToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
 
-const strokes = [];      // {tool, size, points: [[x, y], ...]} or {image} for a loaded mask
+// The history: strokes {tool, size, points: [[x, y], ...]}, {clear: true}, and {image} for a
+// saved mask loaded as the new start. Undo removes the last entry, whatever it was.
+const strokes = [];
 const undone = [];
 let current = null;      // the stroke being drawn
 let tool = "brush";
@@ -27,15 +29,23 @@ let panning = null;
 
 // --- Setup --------------------------------------------------------------------------------
 
-function fitBoard() {
+function fitBoard({ keepView = false } = {}) {
   // The board is the photo fitted to the stage; zoom and pan transform it from there.
   const room = stage.getBoundingClientRect();
   const fit = Math.min(room.width / settings.width, room.height / settings.height);
   const width = settings.width * fit;
   const height = settings.height * fit;
+  const before = board.getBoundingClientRect().width || width;
   board.style.width = `${width}px`;
   board.style.height = `${height}px`;
-  view = { scale: 1, x: (room.width - width) / 2, y: (room.height - height) / 2 };
+  if (keepView && view.scale > 1) {
+    // A rotated tablet or a toolbar that wrapped: keep the zoom, scaled to the new size.
+    const ratio = width * view.scale / before;
+    view.x *= ratio;
+    view.y *= ratio;
+  } else {
+    view = { scale: 1, x: (room.width - width) / 2, y: (room.height - height) / 2 };
+  }
   applyView();
 }
 
@@ -85,9 +95,10 @@ function drawSegment(stroke, from, to) {
 }
 
 function drawStroke(stroke) {
-  if (stroke.image) {
+  if (stroke.clear || stroke.image) {
     context.globalCompositeOperation = "source-over";
-    context.drawImage(stroke.image, 0, 0);
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    if (stroke.image) context.drawImage(stroke.image, 0, 0);
     return;
   }
   drawDot(stroke, stroke.points[0]);
@@ -115,10 +126,14 @@ function extendStroke(event) {
   current.points.push(point);
 }
 
+function record(entry) {
+  strokes.push(entry);
+  undone.length = 0;
+}
+
 function endStroke() {
   if (!current) return;
-  strokes.push(current);
-  undone.length = 0;
+  record(current);
   current = null;
 }
 
@@ -136,8 +151,7 @@ function redo() {
 
 function clearMask() {
   if (!strokes.length) return;
-  strokes.length = 0;
-  undone.length = 0;
+  record({ clear: true });   // undoable, like any stroke
   redraw();
 }
 
@@ -195,7 +209,7 @@ stage.addEventListener("pointerdown", (event) => {
   if (event.button !== 0 && event.pointerType === "mouse") return;
   stage.setPointerCapture(event.pointerId);
   pointers.set(event.pointerId, event);
-  if (pointers.size === 2) {
+  if (pointers.size >= 2) {
     // A second finger: this is a pinch or a pan, not a stroke.
     current = null;
     redraw();
@@ -213,7 +227,7 @@ stage.addEventListener("pointermove", (event) => {
   moveCursor(event);
   if (!pointers.has(event.pointerId)) return;
   pointers.set(event.pointerId, event);
-  if (gesture && pointers.size === 2) {
+  if (gesture && pointers.size >= 2) {
     const now = gestureState();
     view.x += now.midX - gesture.midX;
     view.y += now.midY - gesture.midY;
@@ -237,10 +251,13 @@ function finishPointer(event) {
 }
 stage.addEventListener("pointerup", finishPointer);
 stage.addEventListener("pointercancel", finishPointer);
-stage.addEventListener("pointerleave", () => { cursor.hidden = true; });
+stage.addEventListener("pointerleave", () => {
+  cursor.hidden = true;
+  lastPointer = null;   // the circle comes back where the pointer re-enters, not where it left
+});
 
 function gestureState() {
-  const [a, b] = [...pointers.values()];
+  const [a, b] = [...pointers.values()];   // the first two fingers lead
   return {
     midX: (a.clientX + b.clientX) / 2,
     midY: (a.clientY + b.clientY) / 2,
@@ -250,6 +267,7 @@ function gestureState() {
 
 stage.addEventListener("wheel", (event) => {
   event.preventDefault();
+  if (event.deltaY === 0) return;   // a sideways scroll is not a zoom
   zoomAt(event.deltaY < 0 ? 1.2 : 1 / 1.2, event.clientX, event.clientY);
 }, { passive: false });
 
@@ -260,7 +278,8 @@ function peek(hidden) {
 }
 
 document.addEventListener("keydown", (event) => {
-  if (event.target.closest("input, select, textarea")) return;
+  // Shortcuts work everywhere but in fields where one types.
+  if (event.target.closest("input:not([type=range]):not([type=checkbox]), textarea")) return;
   const key = event.key.toLowerCase();
   if ((event.ctrlKey || event.metaKey) && key === "z") {
     event.preventDefault();
@@ -296,7 +315,7 @@ document.getElementById("redo").addEventListener("click", redo);
 document.getElementById("clear").addEventListener("click", clearMask);
 document.getElementById("zoom-in").addEventListener("click", () => zoomCentre(1.5));
 document.getElementById("zoom-out").addEventListener("click", () => zoomCentre(1 / 1.5));
-document.getElementById("zoom-fit").addEventListener("click", fitBoard);
+document.getElementById("zoom-fit").addEventListener("click", () => fitBoard());
 const peekButton = document.getElementById("peek");
 peekButton.addEventListener("pointerdown", () => peek(true));
 for (const name of ["pointerup", "pointerleave", "pointercancel"]) {
@@ -305,16 +324,26 @@ for (const name of ["pointerup", "pointerleave", "pointercancel"]) {
 sizeInput.addEventListener("input", () => {
   sizeOutput.textContent = sizeInput.value;
 });
+sizeInput.addEventListener("change", () => sizeInput.blur());
 
-document.getElementById("load-mask")?.addEventListener("change", async (event) => {
-  if (!event.target.value) return;
+async function loadMask(url) {
   const image = new Image();
-  image.src = event.target.value;
-  await image.decode();
-  strokes.length = 0;
-  undone.length = 0;
-  strokes.push({ image });
+  image.src = url;
+  try {
+    await image.decode();
+  } catch {
+    showError("That saved mask could not be loaded. Reload the page and try again.");
+    return;
+  }
+  record({ image });   // undo brings back what was painted before
   redraw();
+}
+
+document.getElementById("load-mask")?.addEventListener("change", (event) => {
+  const select = event.target;
+  if (select.value) loadMask(select.value);
+  else clearMask();
+  select.blur();   // so the shortcuts work again at once
 });
 
 // --- Export and order ---------------------------------------------------------------------
@@ -366,6 +395,7 @@ form.addEventListener("submit", async (event) => {
     }
     const body = new FormData();
     body.append("mask", blob, "mask.png");
+    body.append("service", settings.service);
     const response = await fetch(settings.uploadUrl, {
       method: "POST",
       headers: { "X-CSRFToken": csrfToken, Accept: "application/json" },
@@ -385,7 +415,8 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-window.addEventListener("resize", fitBoard);
+window.addEventListener("resize", () => fitBoard({ keepView: true }));
 setBrushSize(Math.max(settings.width, settings.height) / 60);
 fitBoard();
+if (settings.initialMask) loadMask(settings.initialMask);
 window.maskEditor = { exportMask, strokes };   // for tests and the console

@@ -209,3 +209,70 @@ def test_an_order_from_the_editor_removes_the_painted_object(page, agent, screen
     chair = after[430:630, 510:690]
     red = (chair[..., 0] > 150) & (chair[..., 1] < 80)
     assert red.mean() < 0.01, f"{red.mean():.1%} of the chair is still red"
+
+
+def test_strokes_land_right_after_zooming_and_panning(page, agent):
+    photo = make_photo(make_project(agent), data=jpeg_bytes((1200, 800)))
+    open_editor(page, agent, photo)
+    page.mouse.move(*to_screen(page, 600, 400))
+    for _ in range(4):
+        page.mouse.wheel(0, -100)  # zoom in around the middle
+    page.keyboard.down("Space")
+    page.mouse.move(*to_screen(page, 600, 400))
+    page.mouse.down()
+    page.mouse.move(*to_screen(page, 650, 420), steps=5)  # pan a little
+    page.mouse.up()
+    page.keyboard.up("Space")
+    start, end = (560, 380), (660, 430)
+
+    drag(page, start, end)
+
+    assert page.evaluate("() => document.getElementById('board').style.transform").count(
+        "scale(2.07"
+    )
+    assert matches(exported(page), expected_stroke((1200, 800), start, end, 40), tolerance=2)
+
+
+def test_clear_and_loading_a_saved_mask_can_be_undone(page, agent):
+    from maskeditor.services import mask_save
+
+    photo = make_photo(make_project(agent), data=jpeg_bytes((1000, 700)))
+    saved = np.zeros((700, 1000), bool)
+    saved[50:150, 50:150] = True
+    mask_save(photo=photo, painted=saved)
+    open_editor(page, agent, photo)
+    drag(page, (300, 500), (700, 500))
+
+    page.get_by_role("button", name="Clear").click()
+    assert exported(page) is None
+    page.keyboard.press("Control+z")
+    assert exported(page)[500, 500]
+
+    page.get_by_label("Start from").select_option(label="mask 1 · " + saved_label(photo))
+    page.wait_for_function("() => window.maskEditor.strokes.some((s) => s.image)")
+    loaded = exported(page)
+    assert loaded[100, 100] and not loaded[500, 500]
+    page.keyboard.press("Control+z")
+    restored = exported(page)
+    assert restored[500, 500] and not restored[100, 100]
+
+
+def saved_label(photo) -> str:
+    mask = photo.masks.get()
+    from django.utils import timezone
+
+    return f"{timezone.localtime(mask.created_at):%-d %b %H:%M} · 1 % painted"
+
+
+def test_a_refused_order_keeps_the_painting(page, agent):
+    photo = make_photo(make_project(agent), data=jpeg_bytes((1000, 700)))
+    open_editor(page, agent, photo)
+    drag(page, (300, 350), (700, 350))
+    agent.credits = 1
+    agent.save()
+
+    page.get_by_role("button", name="Order for 2 credits").click()
+
+    expect(page.get_by_text("This edit costs 2 credits and you have 1.")).to_be_visible()
+    page.wait_for_function("() => window.maskEditor.strokes.some((s) => s.image)")
+    assert exported(page)[350, 500]

@@ -94,7 +94,7 @@ class LocalProvider(Provider):
 
     def _mask(self, order: Order, rgb: np.ndarray) -> np.ndarray:
         try:
-            with order.mask.open("rb") as file:
+            with order.mask.file.open("rb") as file:
                 return read_mask(file, size=(rgb.shape[1], rgb.shape[0]))
         except MaskRejected as rejected:
             raise ProviderError(str(rejected), permanent=True) from None
