@@ -86,16 +86,7 @@ class PhotoAdmin(admin.ModelAdmin):
         "files",
         "uploaded_at",
     )
-    readonly_fields = (
-        "large_preview",
-        "project",
-        "format",
-        "dimensions",
-        "file_size",
-        "sha256",
-        "files",
-        "uploaded_at",
-    )
+    readonly_fields = tuple(name for name in fields if name != "original_name")
 
     def delete_model(self, request, photo: Photo) -> None:
         photo_delete(photo=photo)
