@@ -238,6 +238,13 @@ ORDER_MAX_ATTEMPTS = env_int("ORDER_MAX_ATTEMPTS", 3)
 # A service not named here uses the catalogue's order (orders/catalog.py).
 ORDER_PROVIDERS = env_mapping("ORDER_PROVIDERS")
 UPSCALE_MAX_PIXELS = env_int("UPSCALE_MAX_MEGAPIXELS", 64) * 1_000_000
+PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 120)
+# Waits between retries on 429, 5xx and network errors: this, then twice, then four times.
+PROVIDER_BACKOFF_SECONDS = float(env_str("PROVIDER_BACKOFF_SECONDS") or 1)
+# The largest result a remote provider may send back; results are downloaded, never hot-linked.
+RESULT_MAX_BYTES = env_int("RESULT_MAX_MB", 100) * 1024 * 1024
+OBJECT_REMOVER_BASE_URL = env_str("OBJECT_REMOVER_BASE_URL")
+OBJECT_REMOVER_TOKEN = env_str("OBJECT_REMOVER_TOKEN")
 
 # --- Photos -----------------------------------------------------------------------------------
 

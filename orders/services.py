@@ -12,38 +12,45 @@ from homedesign.projects.models import Project
 
 from . import lifecycle
 from .models import Order, OrderResult, ShareLink
-from .providers import provider_for, refusal
+from .providers import candidates, refusal
 from .providers.base import ProviderError
 
 logger = logging.getLogger(__name__)
 
 
 def order_run(*, order_id: str) -> None:
-    order = Order.objects.select_related("photo", "owner").get(pk=order_id)
+    order = Order.objects.select_related("photo", "owner", "mask").get(pk=order_id)
     if not lifecycle.order_claim(order):
         return  # finished, cancelled, or another worker has it
-    provider = provider_for(order)
-    if provider is None:
+    providers = candidates(order)
+    if not providers:
         lifecycle.order_fail(order, message=refusal(order))
         return
-    lifecycle.order_record_provider(order, provider=provider.name)
 
     def report(progress: int, eta_seconds: int | None) -> None:
         lifecycle.order_heartbeat(order, progress=progress, eta_seconds=eta_seconds)
 
-    try:
-        outcome = provider.submit(order, report)
-    except ProviderError as error:
-        lifecycle.order_fail(order, message=error.message, detail=error.detail or repr(error))
-        return
-    except Exception:
-        logger.exception("Order %s failed in provider %s", order.pk, provider.name)
-        lifecycle.order_fail(
-            order,
-            message="Something went wrong while editing this photo; please try again.",
-            detail=traceback.format_exc(),
-        )
-        return
+    for index, provider in enumerate(providers):
+        lifecycle.order_record_provider(order, provider=provider.name)
+        try:
+            outcome = provider.submit(order, report)
+        except ProviderError as error:
+            if not error.permanent and index + 1 < len(providers):
+                # A provider that is down now: the next one in the list may serve it.
+                logger.warning("Order %s: %s failed (%s); trying the next provider",
+                               order.pk, provider.name, error.detail)  # fmt: skip
+                continue
+            lifecycle.order_fail(order, message=error.message, detail=error.detail or repr(error))
+            return
+        except Exception:
+            logger.exception("Order %s failed in provider %s", order.pk, provider.name)
+            lifecycle.order_fail(
+                order,
+                message="Something went wrong while editing this photo; please try again.",
+                detail=traceback.format_exc(),
+            )
+            return
+        break
     if outcome.ref:
         lifecycle.order_record_provider(order, provider=provider.name, ref=outcome.ref)
     if outcome.images is not None:

@@ -12,6 +12,7 @@ from ..catalog import Service
 from ..models import Order
 from .base import PlannedProvider, Provider
 from .local import LocalProvider
+from .object_remover import ObjectRemoverProvider
 
 REGISTRY: dict[str, Provider] = {
     provider.name: provider
@@ -19,7 +20,7 @@ REGISTRY: dict[str, Provider] = {
         LocalProvider(),
         PlannedProvider("aihomedesign", "AI HomeDesign", "an AI HomeDesign API key"),
         PlannedProvider("iacrea", "IACrea", "an IACrea API key"),
-        PlannedProvider("object_remover", "object-remover", "an object-remover server"),
+        ObjectRemoverProvider(),
         PlannedProvider("adcreative", "AdCreative", "an AdCreative API key"),
     )
 }
@@ -57,6 +58,15 @@ def availability(service: Service) -> Availability:
 
 def provider_for(order: Order) -> Provider | None:
     return _choose(order.service_info, order)[0]
+
+
+def candidates(order: Order) -> list[Provider]:
+    """Every provider that could serve this order, in the order they are tried."""
+    return [
+        provider
+        for provider in providers_for(order.service_info)
+        if provider.unavailable_reason() is None and provider.refuses(order) is None
+    ]
 
 
 def refusal(order: Order) -> str:

@@ -13,9 +13,10 @@ class ProviderError(Exception):
     """Every provider failure. `permanent` errors will not go away by trying again; the
     message is for the agent, `detail` for staff."""
 
-    def __init__(self, message: str, *, permanent: bool, detail: str = ""):
+    def __init__(self, message: str, *, permanent: bool, detail: str = "", status: int = 0):
         super().__init__(message)
         self.message, self.permanent, self.detail = message, permanent, detail
+        self.status = status  # the HTTP status that caused it, for clients that care
 
 
 @dataclass(frozen=True)

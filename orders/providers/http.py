@@ -1,0 +1,106 @@
+"""What every remote provider client shares: one httpx client with timeouts, retries with
+backoff on 429, 5xx and network errors, one error type, and safe result downloads."""
+
+import io
+import logging
+import time
+from collections.abc import Callable
+
+import httpx
+from PIL import Image, UnidentifiedImageError
+
+from .base import ProviderError
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class ApiClient:
+    def __init__(
+        self,
+        *,
+        label: str,
+        base_url: str,
+        headers: dict[str, str] | None = None,
+        timeout: float = 60,
+        retries: int = 3,
+        backoff: float = 1.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.label, self.retries, self.backoff, self.sleep = label, retries, backoff, sleep
+        self.client = httpx.Client(
+            base_url=base_url,
+            headers=headers or {},
+            timeout=httpx.Timeout(timeout, connect=10),
+            transport=transport,
+        )
+
+    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """The response of a 2xx answer. Raises ProviderError: permanent for other 4xx,
+        transient once retries on 429/5xx/network errors are used up."""
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.client.request(method, path, **kwargs)
+            except httpx.TransportError as error:
+                problem, wait = f"{type(error).__name__} on {method} {path}", None
+            else:
+                if response.is_success:
+                    return response
+                problem = f"HTTP {response.status_code} on {method} {path}: {response.text[:300]}"
+                if response.status_code not in RETRY_STATUSES:
+                    raise ProviderError(
+                        f"{self.label} refused the request.",
+                        permanent=True,
+                        detail=problem,
+                        status=response.status_code,
+                    )
+                wait = _retry_after(response)
+            if attempt < self.retries:
+                # Headers are never logged: they hold the credentials.
+                logger.warning(
+                    "%s: %s; retrying (%d/%d)", self.label, problem, attempt + 1, self.retries
+                )
+                self.sleep(wait if wait is not None else self.backoff * 2**attempt)
+        raise ProviderError(
+            f"{self.label} is not answering right now.", permanent=False, detail=problem
+        )
+
+    def download_image(self, url: str, *, max_bytes: int) -> bytes:
+        """A result image, by URL or path: http(s) only, size-limited, checked to be an image."""
+        if "://" in url and not url.startswith(("https://", "http://")):
+            raise ProviderError(
+                f"{self.label} sent an unusable result.", permanent=True, detail=url
+            )
+        data = bytearray()
+        with self.client.stream("GET", url) as response:
+            if not response.is_success:
+                raise ProviderError(
+                    f"{self.label} lost the result.",
+                    permanent=response.status_code not in RETRY_STATUSES,
+                    detail=f"HTTP {response.status_code} on GET {url}",
+                )
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > max_bytes:
+                    raise ProviderError(
+                        f"{self.label} sent a result larger than allowed.",
+                        permanent=True,
+                        detail=f"over {max_bytes} bytes from {url}",
+                    )
+        try:
+            with Image.open(io.BytesIO(bytes(data))) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise ProviderError(
+                f"{self.label} sent a result that is not an image.", permanent=True, detail=url
+            ) from None
+        return bytes(data)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return min(60.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        return None

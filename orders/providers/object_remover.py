@@ -1,0 +1,92 @@
+"""The object-remover HTTP API (../shared/provider-docs/object-remover-http-api.txt).
+
+Two-step flow: upload-image, upload-mask, inpaint, then download the result. The server
+forgets uploads when it restarts and answers 404 on /inpaint: we upload again, once.
+"""
+
+import io
+
+import numpy as np
+from django.conf import settings
+from PIL import Image
+
+from homedesign.projects.images import load_upright
+from maskeditor.masks import read_mask, to_object_remover_png
+
+from ..models import Order
+from .base import Outcome, Provider, ProviderError, Report
+from .http import ApiClient
+
+
+class ObjectRemoverProvider(Provider):
+    name = "object_remover"
+    label = "object-remover"
+
+    def __init__(self, transport=None):
+        self.transport = transport  # tests hand in a fake; production talks HTTP
+
+    def unavailable_reason(self) -> str | None:
+        return None if settings.OBJECT_REMOVER_BASE_URL else "needs an object-remover server"
+
+    def refuses(self, order: Order) -> str | None:
+        return None if order.mask else "needs a painted mask"
+
+    def client(self) -> ApiClient:
+        token = settings.OBJECT_REMOVER_TOKEN
+        return ApiClient(
+            label=self.label,
+            base_url=settings.OBJECT_REMOVER_BASE_URL,
+            headers={"Authorization": f"Bearer {token}"} if token else {},
+            timeout=settings.PROVIDER_TIMEOUT_SECONDS,
+            backoff=settings.PROVIDER_BACKOFF_SECONDS,
+            transport=self.transport,
+        )
+
+    def submit(self, order: Order, report: Report) -> Outcome:
+        api = self.client()
+        with order.photo.original.open("rb") as file:
+            photo = load_upright(file)  # the API applies no EXIF orientation; masks are upright
+        with order.mask.file.open("rb") as file:
+            painted = read_mask(file, size=photo.size)
+        # The API reads PNG and JPEG; ours may be HEIC or WebP, so it gets a clean PNG.
+        image_png = _png(photo)
+        mask_png = to_object_remover_png(painted, mode="L")  # grey > 0 = remove
+        report(20, None)
+
+        filename = None
+        for attempt in (1, 2):
+            image_id = api.request(
+                "POST", "/upload-image", files={"image": ("photo.png", image_png, "image/png")}
+            ).json()["id"]
+            mask_id = api.request(
+                "POST", "/upload-mask", files={"mask": ("mask.png", mask_png, "image/png")}
+            ).json()["id"]
+            report(40, None)
+            try:
+                reply = api.request(
+                    "POST", "/inpaint", json={"image_id": image_id, "mask_id": mask_id}
+                )
+            except ProviderError as error:
+                if attempt == 1 and error.status == 404:
+                    continue  # the server restarted and forgot the uploads
+                raise
+            filename = reply.json()["result"]
+            break
+        report(80, None)
+        data = api.download_image(f"/download/{filename}", max_bytes=settings.RESULT_MAX_BYTES)
+        result = Image.open(io.BytesIO(data))
+        if result.size != photo.size:
+            raise ProviderError(
+                "object-remover returned an image of another size.",
+                permanent=True,
+                detail=f"{result.size} for a {photo.size} photo",
+            )
+        from .local import result_image
+
+        return Outcome(images=[result_image(np.asarray(result.convert("RGB")))], ref=filename)
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=3)
+    return buffer.getvalue()
