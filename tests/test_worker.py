@@ -72,3 +72,54 @@ def test_db_worker_takes_a_queued_order_to_succeeded(tmp_path):
             "SELECT credits_charged, credits_refunded FROM orders_order WHERE id = ?", [order_id]
         ).fetchone()
     assert (charged, refunded) == (1, 0)
+
+
+PLACE_REMOVAL = """
+import numpy as np
+from django.core.files.uploadedfile import SimpleUploadedFile
+from homedesign.accounts.models import User
+from homedesign.projects.models import Project
+from homedesign.projects.services import photo_add
+from maskeditor.services import mask_save
+from orders.lifecycle import order_place
+from tests.images import jpeg_bytes
+
+user = User.objects.create_user("remote@example.com", "a long passphrase 123")
+project = Project.objects.create(owner=user, name="Remote")
+photo = photo_add(project=project, upload=SimpleUploadedFile("room.jpg", jpeg_bytes((800, 600))))
+painted = np.zeros((600, 800), bool)
+painted[200:300, 300:500] = True
+order = order_place(user=user, photo=photo, service="item_removal_mask", options={},
+                    mask=mask_save(photo=photo, painted=painted))
+print(order.pk.hex)
+"""
+
+
+def test_db_worker_runs_an_order_through_a_remote_provider(tmp_path):
+    from .fakes import FakeObjectRemover
+
+    fake = FakeObjectRemover(token="t0ken")
+    env = {
+        "DATA_DIR": str(tmp_path),
+        "OBJECT_REMOVER_BASE_URL": fake.url,
+        "OBJECT_REMOVER_TOKEN": "t0ken",
+        "ORDER_PROVIDERS": "item_removal_mask=object_remover",
+    }
+    try:
+        assert manage("migrate", "--no-input", env=env).returncode == 0
+        placed = manage("shell", "-v", "0", "-c", PLACE_REMOVAL, env=env)
+        assert placed.returncode == 0, placed.stderr
+        order_id = placed.stdout.strip().splitlines()[-1]
+        batch = manage("db_worker", "--batch", env=env, timeout=120)
+        assert batch.returncode == 0, batch.stderr
+    finally:
+        fake.close()
+
+    database = tmp_path / "db.sqlite3"
+    assert order_status(database, order_id) == "succeeded"
+    with sqlite3.connect(database) as db:
+        provider = db.execute("SELECT provider FROM orders_order WHERE id = ?", [order_id])
+        assert provider.fetchone()[0] == "object_remover"
+    assert [s.path.split("output_")[0] for s in fake.seen] == [
+        "/upload-image", "/upload-mask", "/inpaint", "/download/",
+    ]  # fmt: skip
