@@ -128,10 +128,8 @@ def order_heartbeat(order: Order, *, progress: int | None = None, eta_seconds: i
         setattr(order, name, value)
 
 
-def order_record_provider(order: Order, *, provider: str, ref: str = "", state=None) -> None:
+def order_record_provider(order: Order, *, provider: str, ref: str = "") -> None:
     fields = {"provider": provider, "provider_ref": ref}
-    if state is not None:
-        fields["provider_state"] = state
     Order.objects.filter(pk=order.pk).update(**fields)
     for name, value in fields.items():
         setattr(order, name, value)

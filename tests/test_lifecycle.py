@@ -8,7 +8,7 @@ from django.utils import timezone
 from homedesign.accounts.credits import NotEnoughCredits
 from orders import lifecycle
 from orders.models import Order, OrderResult
-from orders.providers.local import result_image
+from orders.providers.base import result_image
 from orders.services import order_run
 
 from .factories import make_order, make_photo

@@ -2,6 +2,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+from django.conf import settings
+from PIL import Image
+
+from homedesign.projects.images import encode_full, served_copies
+
 from ..lifecycle import ResultImage
 from ..models import Order
 
@@ -61,3 +67,23 @@ class PlannedProvider(Provider):
             permanent=True,
             detail=f"{self.label} has no client in this version",
         )
+
+
+def result_image(array: np.ndarray) -> ResultImage:
+    """A finished image (RGB or RGBA array) encoded at full size, with its served copies."""
+    image = Image.fromarray(array)
+    full, extension = encode_full(image)
+    copies = served_copies(
+        image,
+        display_size=settings.PHOTO_DISPLAY_SIZE,
+        thumbnail_size=settings.PHOTO_THUMBNAIL_SIZE,
+    )
+    return ResultImage(
+        full=full,
+        full_extension=extension,
+        display=copies.display,
+        thumbnail=copies.thumbnail,
+        copies_extension=copies.extension,
+        width=image.width,
+        height=image.height,
+    )

@@ -14,7 +14,7 @@ from homedesign.projects.images import load_upright
 from maskeditor.masks import read_mask, to_object_remover_png
 
 from ..models import Order
-from .base import Outcome, Provider, ProviderError, Report
+from .base import Outcome, Provider, ProviderError, Report, result_image
 from .http import ApiClient
 
 
@@ -81,8 +81,6 @@ class ObjectRemoverProvider(Provider):
                 permanent=True,
                 detail=f"{result.size} for a {photo.size} photo",
             )
-        from .local import result_image
-
         return Outcome(images=[result_image(np.asarray(result.convert("RGB")))], ref=filename)
 
 

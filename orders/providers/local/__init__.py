@@ -6,14 +6,12 @@ detection and exterior creation need a generative model, so a remote provider se
 
 import numpy as np
 from django.conf import settings
-from PIL import Image
 
-from homedesign.projects.images import encode_full, load_upright, served_copies
+from homedesign.projects.images import load_upright
 from maskeditor.masks import MaskRejected, read_mask
 
-from ...lifecycle import ResultImage
 from ...models import Order
-from ..base import Outcome, Provider, ProviderError, Report
+from ..base import Outcome, Provider, ProviderError, Report, result_image
 from .background import remove_background
 from .dusk import day_to_dusk
 from .enhance import enhance
@@ -98,22 +96,3 @@ class LocalProvider(Provider):
                 return read_mask(file, size=(rgb.shape[1], rgb.shape[0]))
         except MaskRejected as rejected:
             raise ProviderError(str(rejected), permanent=True) from None
-
-
-def result_image(array: np.ndarray) -> ResultImage:
-    image = Image.fromarray(array)
-    full, extension = encode_full(image)
-    copies = served_copies(
-        image,
-        display_size=settings.PHOTO_DISPLAY_SIZE,
-        thumbnail_size=settings.PHOTO_THUMBNAIL_SIZE,
-    )
-    return ResultImage(
-        full=full,
-        full_extension=extension,
-        display=copies.display,
-        thumbnail=copies.thumbnail,
-        copies_extension=copies.extension,
-        width=image.width,
-        height=image.height,
-    )
