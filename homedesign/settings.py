@@ -246,6 +246,36 @@ RESULT_MAX_BYTES = env_int("RESULT_MAX_MB", 100) * 1024 * 1024
 OBJECT_REMOVER_BASE_URL = env_str("OBJECT_REMOVER_BASE_URL")
 OBJECT_REMOVER_TOKEN = env_str("OBJECT_REMOVER_TOKEN")
 
+# Where providers reach this app: the signed photo/mask URLs IACrea fetches and the webhook
+# URLs. Without it, remote jobs are followed by polling only and IACrea is unavailable.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
+# How long a signed photo or mask URL handed to a provider stays valid.
+HANDOVER_URL_SECONDS = env_int("HANDOVER_URL_HOURS", 24) * 3600
+# How often a remote job is asked for news, and when we give up on it (refunding the agent).
+REMOTE_POLL_SECONDS = float(env_str("REMOTE_POLL_SECONDS") or 10)
+REMOTE_MAX_WAIT_SECONDS = env_int("REMOTE_MAX_WAIT_MINUTES", 60) * 60
+
+AIHOMEDESIGN_API_KEY = env_str("AIHOMEDESIGN_API_KEY")
+AIHOMEDESIGN_BASE_URL = env_str("AIHOMEDESIGN_BASE_URL", "https://api.aihomedesign.com/v1")
+# AI HomeDesign allows 10 orders per 10 minutes per key; further orders wait in the queue.
+AIHOMEDESIGN_ORDERS_PER_WINDOW = env_int("AIHOMEDESIGN_ORDERS_PER_WINDOW", 10)
+AIHOMEDESIGN_WINDOW_SECONDS = env_int("AIHOMEDESIGN_WINDOW_MINUTES", 10) * 60
+# Results are fetched through the upscale download (full resolution) when webhooks can
+# reach us; this long without the upscale webhook, the regular result is kept.
+AIHOMEDESIGN_UPSCALE_WAIT_SECONDS = env_int("AIHOMEDESIGN_UPSCALE_WAIT_MINUTES", 10) * 60
+
+IACREA_API_KEY = env_str("IACREA_API_KEY")
+IACREA_USER_ID = env_str("IACREA_USER_ID")
+IACREA_BASE_URL = env_str("IACREA_BASE_URL", "https://iacrea.com/api")
+IACREA_AUTH = env_str("IACREA_AUTH", "x-api-key")  # or "bearer" (some IACrea pages)
+
+ADCREATIVE_BASE_URL = env_str("ADCREATIVE_BASE_URL", "https://api.adcreative.ai")
+ADCREATIVE_APPLICATION_ID = env_str("ADCREATIVE_APPLICATION_ID")
+ADCREATIVE_JWT_PRIVATE_KEY = env_str("ADCREATIVE_JWT_PRIVATE_KEY")
+ADCREATIVE_API_KEY = env_str("ADCREATIVE_API_KEY")
+ADCREATIVE_API_SECRET = env_str("ADCREATIVE_API_SECRET")
+ADCREATIVE_USER_ID = env_str("ADCREATIVE_USER_ID")
+
 # --- Photos -----------------------------------------------------------------------------------
 
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_MB", 50) * 1024 * 1024

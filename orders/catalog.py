@@ -115,7 +115,7 @@ SERVICES: dict[str, Service] = {
             "Virtual staging",
             "Furnish an empty room in the style of your choice.",
             credits=4,
-            providers=("aihomedesign", "iacrea"),
+            providers=("aihomedesign",),
             options=(ROOM, STYLE, results_option(4)),
             variations=True,
             max_results=4,
@@ -125,7 +125,7 @@ SERVICES: dict[str, Service] = {
             "Interior design",
             "Restyle a furnished room: new furniture, materials and colours.",
             credits=4,
-            providers=("aihomedesign", "iacrea"),
+            providers=("aihomedesign",),
             options=(
                 ROOM,
                 STYLE,
@@ -202,11 +202,7 @@ SERVICES: dict[str, Service] = {
             providers=("iacrea",),
             mask=MaskUse.REQUIRED,
             mask_hint="Paint the area where the terrace, pool or court should be.",
-            options=(
-                Option("exterior_type", "Create", "choice", "TERRACE", EXTERIOR_TYPES),
-                Option("width", "Width (m)", "int", 6, min_value=1, max_value=50),
-                Option("height", "Length (m)", "int", 4, min_value=1, max_value=50),
-            ),
+            options=(Option("exterior_type", "Create", "choice", "TERRACE", EXTERIOR_TYPES),),
             variations=True,
         ),
         Service(
@@ -221,7 +217,7 @@ SERVICES: dict[str, Service] = {
             "Upscale",
             "A larger, sharper version for print and large screens.",
             credits=1,
-            providers=("local", "aihomedesign"),
+            providers=("local",),
             options=(Option("scale", "Scale", "choice", "2", SCALES),),
         ),
     )

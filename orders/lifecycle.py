@@ -110,6 +110,8 @@ def order_claim(order: Order) -> bool:
         lease_expires_at=now + _lease(),
         attempts=order.attempts + 1,
         progress=0,
+        message="",
+        provider_state={},
     )
     order.refresh_from_db()
     return bool(claimed)
@@ -133,6 +135,56 @@ def order_record_provider(order: Order, *, provider: str, ref: str = "") -> None
     Order.objects.filter(pk=order.pk).update(**fields)
     for name, value in fields.items():
         setattr(order, name, value)
+
+
+def order_state_update(order: Order, state: dict) -> None:
+    """Merge what a provider learned about its remote job into provider_state, under a row
+    lock: a webhook and a poll may both be writing."""
+    with transaction.atomic():
+        current = Order.objects.select_for_update().values_list("provider_state", flat=True)
+        merged = {**current.get(pk=order.pk), **state}
+        Order.objects.filter(pk=order.pk).update(provider_state=merged)
+    order.provider_state = merged
+
+
+def order_await(order: Order, *, state: dict, eta_seconds: int | None = None) -> None:
+    """The provider took the job and finishes it remotely: remember the job and ask it for
+    news from now on (a webhook may bring the news sooner)."""
+    order_state_update(order, {**state, "remote": True})
+    order_heartbeat(order, progress=10, eta_seconds=eta_seconds)
+    order_poll_later(order)
+
+
+def order_poll_later(order: Order, *, seconds: float | None = None) -> None:
+    from .tasks import poll_order_task
+
+    wait = settings.REMOTE_POLL_SECONDS if seconds is None else seconds
+    run_after = timezone.now() + timedelta(seconds=wait)
+    transaction.on_commit(
+        lambda: poll_order_task.using(run_after=run_after).enqueue(order_id=str(order.pk))
+    )
+
+
+def order_defer(order: Order, *, seconds: float, message: str) -> bool:
+    """processing → queued again, to be run after `seconds`: the provider is at its rate
+    limit. The attempt does not count as a lost worker."""
+    from .tasks import run_order_task
+
+    with transaction.atomic():
+        deferred = Order.objects.filter(pk=order.pk, status=Status.PROCESSING).update(
+            status=Status.QUEUED,
+            lease_expires_at=None,
+            progress=0,
+            message=message,
+            attempts=max(0, order.attempts - 1),
+        )
+        if deferred:
+            run_after = timezone.now() + timedelta(seconds=seconds)
+            transaction.on_commit(
+                lambda: run_order_task.using(run_after=run_after).enqueue(order_id=str(order.pk))
+            )
+    order.refresh_from_db()
+    return bool(deferred)
 
 
 def order_succeed(order: Order, images: list[ResultImage], *, note: str = "") -> bool:
@@ -264,6 +316,13 @@ def order_reap(order: Order) -> bool:
     the last attempt, fail it with a refund."""
     if order.status != Status.PROCESSING or order.lease_expires_at > timezone.now():
         return False
+    if order.provider_state.get("remote"):
+        # The job runs at the provider; only our polling stopped. Sending it again would
+        # pay the provider twice: ask it for news instead.
+        logger.warning("Order %s: polling of its remote job had stopped; resumed", order.pk)
+        order_heartbeat(order)
+        order_poll_later(order, seconds=0)
+        return True
     if order.attempts < settings.ORDER_MAX_ATTEMPTS:
         with transaction.atomic():
             requeued = Order.objects.filter(

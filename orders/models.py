@@ -256,3 +256,46 @@ class ShareLink(models.Model):
         if self.results.exists():
             results = results.filter(share_links=self)
         return results.select_related("order__photo").order_by("order__created_at", "index")
+
+
+class ProviderAccount(models.Model):
+    """What a remote provider last told us about our account with it."""
+
+    provider = models.CharField(max_length=40, unique=True)
+    remaining_photos = models.IntegerField(
+        null=True, blank=True, help_text="Photos left on the subscription (IACrea)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.provider
+
+
+class CatalogEntry(models.Model):
+    """A space (room type) or widget item of AI HomeDesign's catalogue, for one service.
+
+    Their ids are opaque and may change: `manage.py aihomedesign_catalog` fetches them
+    again, and submissions fetch them when none are stored."""
+
+    class Kind(models.TextChoices):
+        SPACE = "space", "Space"
+        ITEM = "item", "Widget item"
+
+    service_name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    space_name = models.CharField(max_length=120, blank=True, help_text="Items: their space.")
+    remote_id = models.CharField("id", max_length=120)
+    name = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200)
+    widget_id = models.CharField(max_length=120, blank=True)
+    widget_title = models.CharField(max_length=200, blank=True)
+    widget_optional = models.BooleanField(default=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["service_name", "kind", "space_name", "widget_title", "title"]
+        verbose_name_plural = "catalog entries"
+        indexes = [models.Index(fields=["service_name", "kind", "space_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.service_name}: {self.widget_title or 'space'} {self.title}"

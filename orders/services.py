@@ -5,21 +5,32 @@ import traceback
 import uuid
 from datetime import datetime
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from homedesign.projects.models import Project
 
 from . import lifecycle
 from .models import Order, OrderResult, ShareLink
-from .providers import candidates, refusal
-from .providers.base import ProviderError
+from .providers import REGISTRY, candidates, refusal
+from .providers.base import Outcome, ProviderBusy, ProviderError
+from .remote import handover_discard
 
 logger = logging.getLogger(__name__)
 
 
 def order_run(*, order_id: str) -> None:
     order = Order.objects.select_related("photo", "owner", "mask").get(pk=order_id)
+    try:
+        _run(order)
+    finally:
+        if order.is_finished:
+            handover_discard(order)  # photo and mask copies handed to a provider
+
+
+def _run(order: Order) -> None:
     if not lifecycle.order_claim(order):
         return  # finished, cancelled, or another worker has it
     providers = candidates(order)
@@ -27,13 +38,13 @@ def order_run(*, order_id: str) -> None:
         lifecycle.order_fail(order, message=refusal(order))
         return
 
-    def report(progress: int, eta_seconds: int | None) -> None:
-        lifecycle.order_heartbeat(order, progress=progress, eta_seconds=eta_seconds)
-
     for index, provider in enumerate(providers):
         lifecycle.order_record_provider(order, provider=provider.name)
         try:
-            outcome = provider.submit(order, report)
+            outcome = provider.submit(order, _reporter(order))
+        except ProviderBusy as busy:
+            lifecycle.order_defer(order, seconds=busy.retry_after, message=busy.message)
+            return
         except ProviderError as error:
             if not error.permanent and index + 1 < len(providers):
                 # A provider that is down now: the next one in the list may serve it.
@@ -43,18 +54,93 @@ def order_run(*, order_id: str) -> None:
             lifecycle.order_fail(order, message=error.message, detail=error.detail or repr(error))
             return
         except Exception:
-            logger.exception("Order %s failed in provider %s", order.pk, provider.name)
-            lifecycle.order_fail(
-                order,
-                message="Something went wrong while editing this photo; please try again.",
-                detail=traceback.format_exc(),
-            )
+            _crashed(order, provider)
             return
         break
     if outcome.ref:
         lifecycle.order_record_provider(order, provider=provider.name, ref=outcome.ref)
+    _settle(order, outcome, first=True)
+
+
+def order_poll(*, order_id: str) -> None:
+    """Ask the provider for news of the order's remote job; finish it or look again later."""
+    order = Order.objects.select_related("photo", "owner", "mask").get(pk=order_id)
+    try:
+        _poll(order)
+    finally:
+        if order.is_finished:
+            handover_discard(order)
+
+
+def _poll(order: Order) -> None:
+    if order.status != Order.Status.PROCESSING or not order.provider_state.get("remote"):
+        return  # finished meanwhile (a webhook and a poll raced), or not a remote job
+    provider = REGISTRY[order.provider]
+    waited = (timezone.now() - order.started_at).total_seconds()
+    if waited > settings.REMOTE_MAX_WAIT_SECONDS:
+        lifecycle.order_fail(
+            order,
+            message=f"{provider.label} did not finish this edit in time; please try again.",
+            detail=f"No result after {waited / 60:.0f} minutes.",
+        )
+        return
+    try:
+        outcome = provider.poll(order, _reporter(order))
+    except ProviderError as error:
+        if error.permanent:
+            lifecycle.order_fail(order, message=error.message, detail=error.detail or repr(error))
+        else:  # the provider is unreachable for now; the job may still be running there
+            logger.warning("Order %s: polling %s failed (%s)", order.pk, provider.name, error)
+            lifecycle.order_heartbeat(order)
+            lifecycle.order_poll_later(order)
+        return
+    except Exception:
+        _crashed(order, provider)
+        return
+    _settle(order, outcome, first=False)
+
+
+def _reporter(order: Order):
+    def report(progress: int, eta_seconds: int | None) -> None:
+        lifecycle.order_heartbeat(order, progress=progress, eta_seconds=eta_seconds)
+
+    return report
+
+
+def _settle(order: Order, outcome: Outcome, *, first: bool) -> None:
     if outcome.images is not None:
+        if outcome.state:
+            lifecycle.order_state_update(order, outcome.state)
         lifecycle.order_succeed(order, outcome.images, note=outcome.note)
+    elif first:
+        lifecycle.order_await(order, state=outcome.state, eta_seconds=outcome.eta_seconds)
+    else:
+        if outcome.state:
+            lifecycle.order_state_update(order, outcome.state)
+        lifecycle.order_heartbeat(order, eta_seconds=outcome.eta_seconds)
+        lifecycle.order_poll_later(order)
+
+
+def _crashed(order: Order, provider) -> None:
+    logger.exception("Order %s failed in provider %s", order.pk, provider.name)
+    lifecycle.order_fail(
+        order,
+        message="Something went wrong while editing this photo; please try again.",
+        detail=traceback.format_exc(),
+    )
+
+
+def webhook_receive(provider, payload: dict) -> int:
+    """Match a provider's webhook to its orders, keep what only the webhook tells, and have
+    the worker look at them now. Returns how many orders it concerned (0: unknown)."""
+    matches = provider.webhook_matches(payload)
+    for match in matches:
+        if match.order.is_finished:
+            continue  # a duplicate, or news of an order we finished already
+        if match.state:
+            lifecycle.order_state_update(match.order, match.state)
+        lifecycle.order_poll_later(match.order, seconds=0)
+    return len(matches)
 
 
 def result_delete(*, result: OrderResult) -> None:

@@ -23,18 +23,12 @@ class Seen:
     json: dict | None = None
 
 
-class FakeObjectRemover:
-    """../shared/provider-docs/object-remover-http-api.txt, as a server."""
+class FakeServer:
+    """A threaded HTTP server on localhost; subclasses answer in handle()."""
 
-    def __init__(self, token: str = ""):
-        self.token = token
-        self.images: dict[str, bytes] = {}
-        self.masks: dict[str, bytes] = {}
-        self.results: dict[str, bytes] = {}
+    def __init__(self):
         self.seen: list[Seen] = []
         self.fail: dict[str, list[int]] = {}  # path -> statuses to answer first
-        self.forget_once = False  # a restart: the next /inpaint finds no ids
-        self.broken_result = False
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,57 +36,42 @@ class FakeObjectRemover:
                 pass
 
             def do_GET(self):
-                fake.handle(self, "GET")
+                fake.dispatch(self, "GET")
 
             def do_POST(self):
-                fake.handle(self, "POST")
+                fake.dispatch(self, "POST")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        # Results are served under another host name, like a CDN: no credentials expected.
+        self.cdn = f"http://localhost:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
         self.server.shutdown()
 
-    def handle(self, request, method):
+    def dispatch(self, request, method):
         body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
-        seen = Seen(method, request.path, dict(request.headers))
-        self.seen.append(seen)
-        if self.fail.get(request.path):
-            return self.reply(request, self.fail[request.path].pop(0), {"error": "busy"})
-        public = method == "GET" and request.path.startswith("/download/")
-        authorised = request.headers.get("Authorization") == f"Bearer {self.token}"
-        if self.token and not public and not authorised:
-            return self.reply(request, 401, {"detail": "Unauthorized"})
-        route = (method, request.path.split("/download/")[0] if public else request.path)
-        if route == ("POST", "/upload-image"):
-            seen.fields = self.multipart(request, body, expect={"image"})
-            return self.store(request, self.images, seen.fields["image"], "image.png")
-        if route == ("POST", "/upload-mask"):
-            seen.fields = self.multipart(request, body, expect={"mask"})
-            return self.store(request, self.masks, seen.fields["mask"], "mask.png")
-        if route == ("POST", "/inpaint"):
-            assert request.headers["Content-Type"] == "application/json", request.headers
-            seen.json = json.loads(body)
-            assert set(seen.json) == {"image_id", "mask_id"}, seen.json
-            if self.forget_once:
-                self.forget_once = False
-                self.images.clear()
-                self.masks.clear()
-            if seen.json["image_id"] not in self.images or seen.json["mask_id"] not in self.masks:
-                return self.reply(request, 404, {"detail": "Not Found"})
-            name = f"output_{uuid.uuid4().hex}.png"
-            self.results[name] = self.inpaint(seen.json["image_id"], seen.json["mask_id"])
-            return self.reply(request, 200, {"result": name})
-        if public and request.path[len("/download/") :] in self.results:
-            data = b"not a png" if self.broken_result else self.results[request.path[10:]]
-            request.send_response(200)
-            request.send_header("Content-Type", "image/png")
-            request.send_header("Content-Length", str(len(data)))
-            request.end_headers()
-            request.wfile.write(data)
-            return None
-        return self.reply(request, 404, {"detail": "Not Found"})
+        path = request.path.split("?")[0]
+        if self.fail.get(path):
+            self.seen.append(Seen(method, request.path, dict(request.headers)))
+            return self.reply(request, self.fail[path].pop(0), {"error": "busy"})
+        try:
+            return self.handle(request, method, body)
+        except AssertionError as error:  # a request the docs do not describe
+            self.errors.append(f"{method} {request.path}: {error}")
+            return self.reply(request, 400, {"error": f"not as documented: {error}"})
+
+    @property
+    def errors(self) -> list[str]:
+        return self.__dict__.setdefault("_errors", [])
+
+    def json_body(self, request, body, *, required: set, optional: set = frozenset()) -> dict:
+        assert request.headers["Content-Type"] == "application/json", request.headers
+        data = json.loads(body)
+        assert required <= set(data) <= required | optional, sorted(data)
+        return data
 
     def multipart(self, request, body, *, expect):
         content_type = request.headers["Content-Type"]
@@ -106,6 +85,59 @@ class FakeObjectRemover:
         }
         assert set(fields) == expect, fields
         return fields
+
+    def reply(self, request, status, payload):
+        self.send(request, status, json.dumps(payload).encode(), "application/json")
+
+    def send(self, request, status, data, content_type):
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
+
+class FakeObjectRemover(FakeServer):
+    """../shared/provider-docs/object-remover-http-api.txt, as a server."""
+
+    def __init__(self, token: str = ""):
+        super().__init__()
+        self.token = token
+        self.images: dict[str, bytes] = {}
+        self.masks: dict[str, bytes] = {}
+        self.results: dict[str, bytes] = {}
+        self.forget_once = False  # a restart: the next /inpaint finds no ids
+        self.broken_result = False
+
+    def handle(self, request, method, body):
+        seen = Seen(method, request.path, dict(request.headers))
+        self.seen.append(seen)
+        public = method == "GET" and request.path.startswith("/download/")
+        authorised = request.headers.get("Authorization") == f"Bearer {self.token}"
+        if self.token and not public and not authorised:
+            return self.reply(request, 401, {"detail": "Unauthorized"})
+        route = (method, request.path.split("/download/")[0] if public else request.path)
+        if route == ("POST", "/upload-image"):
+            seen.fields = self.multipart(request, body, expect={"image"})
+            return self.store(request, self.images, seen.fields["image"], "image.png")
+        if route == ("POST", "/upload-mask"):
+            seen.fields = self.multipart(request, body, expect={"mask"})
+            return self.store(request, self.masks, seen.fields["mask"], "mask.png")
+        if route == ("POST", "/inpaint"):
+            seen.json = self.json_body(request, body, required={"image_id", "mask_id"})
+            if self.forget_once:
+                self.forget_once = False
+                self.images.clear()
+                self.masks.clear()
+            if seen.json["image_id"] not in self.images or seen.json["mask_id"] not in self.masks:
+                return self.reply(request, 404, {"detail": "Not Found"})
+            name = f"output_{uuid.uuid4().hex}.png"
+            self.results[name] = self.inpaint(seen.json["image_id"], seen.json["mask_id"])
+            return self.reply(request, 200, {"result": name})
+        if public and request.path[len("/download/") :] in self.results:
+            data = b"not a png" if self.broken_result else self.results[request.path[10:]]
+            return self.send(request, 200, data, "image/png")
+        return self.reply(request, 404, {"detail": "Not Found"})
 
     def store(self, request, where, data, filename):
         key = str(uuid.uuid4())
@@ -126,10 +158,144 @@ class FakeObjectRemover:
         Image.fromarray(image).save(buffer, "PNG")
         return buffer.getvalue()
 
-    def reply(self, request, status, payload):
-        data = json.dumps(payload).encode()
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data)
+
+def jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+EXTERIOR_COLOURS = {"TERRACE": (190, 160, 120), "POOL": (40, 110, 200), "PETANQUE": (215, 190, 140)}
+
+
+class FakeIacrea(FakeServer):
+    """IACrea's declutter_total and create_exterior (decluttering-api.txt,
+    exterior-creation-api.txt): JSON POSTs with x-api-key and user_id, images fetched from
+    the URLs we send, STARTING → PROCESSING → SUCCEEDED over successive /get calls."""
+
+    USER_ID = "5f0c6b1e-8d3a-4b2e-9c71-2a7e4d9b1f30"
+    BODIES = {  # path -> (required keys, optional keys), as documented
+        "declutter_total/generate": ({"user_id", "image_url"}, {"auto", "webhook", "mask_url"}),
+        "declutter_total/generate-variation": (
+            {"user_id", "generation_id", "original_url"},
+            {"mask_url"},
+        ),
+        "create_exterior/generate": (
+            {"user_id", "image_url", "mask_url", "room_type", "width", "height"},
+            {"webhook"},
+        ),
+        "create_exterior/generate-variation": (
+            {"user_id", "generation_id", "original_url"},
+            {"mask_url", "room_type", "webhook"},
+        ),
+        "declutter_total/get": ({"user_id", "generation_id"}, set()),
+        "create_exterior/get": ({"user_id", "generation_id"}, set()),
+    }
+
+    def __init__(self, key: str = "ia-key", *, bearer: bool = False):
+        super().__init__()
+        self.key, self.bearer = key, bearer
+        self.generations: dict[str, dict] = {}
+        self.results: dict[str, bytes] = {}
+        self.remaining = 42
+        self.polls_until_done = 2  # answers STARTING, PROCESSING, then SUCCEEDED
+        self.fail_generations = False
+
+    def handle(self, request, method, body):
+        seen = Seen(method, request.path, dict(request.headers))
+        self.seen.append(seen)
+        if method == "GET" and request.path.startswith("/cdn/"):
+            assert "x-api-key" not in request.headers and "Authorization" not in request.headers
+            return self.send(request, 200, self.results[request.path], "image/jpeg")
+        route = request.path.removeprefix("/api/")
+        assert method == "POST" and route in self.BODIES, f"no such endpoint {request.path}"
+        auth = (
+            request.headers.get("Authorization")
+            if self.bearer
+            else request.headers.get("x-api-key")
+        )
+        expected = f"Bearer {self.key}" if self.bearer else self.key
+        seen.json = self.json_body(request, body, required=self.BODIES[route][0],
+                                   optional=self.BODIES[route][1])  # fmt: skip
+        if auth != expected or seen.json["user_id"] != self.USER_ID:
+            return self.reply(request, 401, {"message": "Invalid API key"})
+        service, action = route.split("/")
+        if action == "get":
+            generation = self.generations.get(seen.json["generation_id"])
+            if generation is None:
+                return self.reply(request, 404, {"message": "Generation not found"})
+            generation["polls"] += 1
+            return self.reply(request, 200, self.retrieval(generation))
+        return self.generate(request, service, action, seen.json)
+
+    def generate(self, request, service, action, data):
+        if action == "generate-variation":
+            parent = self.generations[data["generation_id"]]
+            assert parent["service"] == service
+            image_url, mask_url = data["original_url"], data.get("mask_url", parent["mask_url"])
+            kind = data.get("room_type", parent["kind"])
+        else:
+            image_url, mask_url = data["image_url"], data.get("mask_url")
+            kind = data.get("room_type", "DECLUTTER")
+            assert service == "create_exterior" or data.get("auto") is (mask_url is None)
+        photo = self.fetch(image_url, "image/jpeg")
+        if service == "create_exterior":
+            assert kind in EXTERIOR_COLOURS, kind
+            if action == "generate":
+                assert (data["width"], data["height"]) == photo.size, (data, photo.size)
+        area = np.zeros((photo.height, photo.width), bool)
+        if mask_url:
+            mask = self.fetch(mask_url, "image/png")
+            assert mask.size == photo.size and mask.mode == "L", (mask.size, mask.mode)
+            area = np.asarray(mask) > 127  # white marks the area
+        else:
+            area[
+                photo.height // 3 : photo.height * 2 // 3, photo.width // 3 : photo.width * 2 // 3
+            ] = True
+        pixels = np.asarray(photo.convert("RGB")).copy()
+        pixels[area] = EXTERIOR_COLOURS.get(kind, (128, 128, 128))
+        key = str(uuid.uuid4())
+        url = f"/cdn/{key}/1.jpg"
+        self.results[url] = jpeg(Image.fromarray(pixels))
+        self.generations[key] = {
+            "id": key, "service": service, "kind": kind, "mask_url": mask_url, "polls": 0,
+            "webhook": data.get("webhook"), "images": [self.cdn + url],
+        }  # fmt: skip
+        self.remaining -= 1
+        reply = {"generation_id": key, "remaining_photos": self.remaining}
+        if action == "generate":
+            reply["project_id"] = str(uuid.uuid4())
+        return self.reply(request, 200, reply)
+
+    def fetch(self, url: str, content_type: str) -> Image.Image:
+        """What IACrea does with the URLs we send: download them."""
+        import httpx
+
+        response = httpx.get(url, timeout=10)
+        assert response.status_code == 200, (url, response.status_code)
+        assert response.headers["Content-Type"] == content_type, response.headers
+        image = Image.open(io.BytesIO(response.content))
+        image.load()
+        return image
+
+    def retrieval(self, generation) -> dict:
+        """The key names are not documented; these are plausible ones our client must find."""
+        polls = generation["polls"]
+        if self.fail_generations:
+            status = "FAILED"
+        elif polls > self.polls_until_done:
+            status = "SUCCEEDED"
+        else:
+            status = ["STARTING", "PROCESSING"][min(polls - 1, 1)]
+        answer = {"generation_id": generation["id"], "status": status, "variations_count": 1}
+        if status == "SUCCEEDED":
+            answer["output_urls"] = generation["images"]
+        return answer
+
+    def call_webhook(self, generation_id: str):
+        """IACrea's completion call: the body is the retrieval answer."""
+        import httpx
+
+        generation = self.generations[generation_id]
+        generation["polls"] = self.polls_until_done + 1
+        return httpx.post(generation["webhook"], json=self.retrieval(generation), timeout=10)

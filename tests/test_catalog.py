@@ -41,7 +41,7 @@ def test_clean_options_fills_defaults_and_drops_unknown_names():
     [
         ("virtual_staging", {"style": "gothic"}, "Style: 'gothic' is not one of the choices"),
         ("virtual_staging", {"results": 5}, "Number of results: must be between 1 and 4"),
-        ("exterior_creation", {"width": "6"}, "Width (m): expected a whole number"),
+        ("exterior_creation", {"exterior_type": "GARDEN"}, "Create: 'GARDEN' is not one"),
         ("day_to_dusk", {"remove_shadows": "yes"}, "Soften harsh shadows: expected true or false"),
     ],
 )
@@ -53,8 +53,8 @@ def test_clean_options_refuses_bad_values(service, options, message):
 def test_forms_come_from_the_catalogue():
     form_class = order_form_class(get_service("exterior_creation"))
 
-    assert list(form_class().fields) == ["exterior_type", "width", "height", "mask_id", "mask"]
-    without_mask = form_class({"exterior_type": "POOL", "width": 8, "height": 4})
+    assert list(form_class().fields) == ["exterior_type", "mask_id", "mask"]
+    without_mask = form_class({"exterior_type": "POOL"})
     assert not without_mask.is_valid()
     assert without_mask.non_field_errors() == ["Paint the area to change first."]
     declutter = order_form_class(get_service("declutter"))({"auto": "on"})

@@ -11,6 +11,7 @@ from django.conf import settings
 from ..catalog import Service
 from ..models import Order
 from .base import PlannedProvider, Provider
+from .iacrea import IacreaProvider
 from .local import LocalProvider
 from .object_remover import ObjectRemoverProvider
 
@@ -19,7 +20,7 @@ REGISTRY: dict[str, Provider] = {
     for provider in (
         LocalProvider(),
         PlannedProvider("aihomedesign", "AI HomeDesign", "an AI HomeDesign API key"),
-        PlannedProvider("iacrea", "IACrea", "an IACrea API key"),
+        IacreaProvider(),
         ObjectRemoverProvider(),
         PlannedProvider("adcreative", "AdCreative", "an AdCreative API key"),
     )

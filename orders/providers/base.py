@@ -1,6 +1,6 @@
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -25,13 +25,32 @@ class ProviderError(Exception):
         self.status = status  # the HTTP status that caused it, for clients that care
 
 
+class ProviderBusy(Exception):
+    """The provider takes no more work for now (a rate limit): the order waits in the queue."""
+
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message)
+        self.message, self.retry_after = message, retry_after
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What submit() achieved: the finished images, or None while a remote job runs."""
+    """What submit() or poll() achieved: the finished images, or None while a remote job
+    runs. `state` is merged into Order.provider_state (a remote job's ids and progress)."""
 
     images: list[ResultImage] | None
     ref: str = ""
     note: str = ""  # for the agent, beside the results (e.g. "upscaled 2.3×, not 4×")
+    state: dict = field(default_factory=dict)
+    eta_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class WebhookMatch:
+    """An order a webhook is about, and what the webhook told us that polling cannot."""
+
+    order: Order
+    state: dict = field(default_factory=dict)
 
 
 class Provider(ABC):
@@ -48,7 +67,15 @@ class Provider(ABC):
 
     @abstractmethod
     def submit(self, order: Order, report: Report) -> Outcome:
-        """Do the work (local) or hand it over (remote). Raises ProviderError."""
+        """Do the work (local) or hand it over (remote). Raises ProviderError or ProviderBusy."""
+
+    def poll(self, order: Order, report: Report) -> Outcome:
+        """News of a remote job that submit() handed over (images=None: not yet)."""
+        raise NotImplementedError(f"{self.name} runs no remote jobs")
+
+    def webhook_matches(self, payload: dict) -> list[WebhookMatch]:
+        """The orders a webhook payload from this provider is about (none: unknown)."""
+        return []
 
 
 class PlannedProvider(Provider):

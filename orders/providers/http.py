@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
 from .base import ProviderError
@@ -35,6 +36,10 @@ class ApiClient:
             headers=headers or {},
             timeout=httpx.Timeout(timeout, connect=10),
             transport=transport,
+        )
+        # Results often live on another host (a CDN): it must not receive our credentials.
+        self.anonymous = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=10), follow_redirects=True
         )
 
     def request(self, method: str, path: str, **kwargs) -> httpx.Response:
@@ -74,7 +79,8 @@ class ApiClient:
                 f"{self.label} sent an unusable result.", permanent=True, detail=url
             )
         data = bytearray()
-        with self.client.stream("GET", url) as response:
+        ours = "://" not in url or httpx.URL(url).host == self.client.base_url.host
+        with (self.client if ours else self.anonymous).stream("GET", url) as response:
             if not response.is_success:
                 raise ProviderError(
                     f"{self.label} lost the result.",
@@ -97,6 +103,17 @@ class ApiClient:
                 f"{self.label} sent a result that is not an image.", permanent=True, detail=url
             ) from None
         return bytes(data)
+
+
+def provider_client(*, label: str, base_url: str, headers: dict[str, str]) -> ApiClient:
+    """A client with this installation's timeout and backoff settings."""
+    return ApiClient(
+        label=label,
+        base_url=base_url,
+        headers=headers,
+        timeout=settings.PROVIDER_TIMEOUT_SECONDS,
+        backoff=settings.PROVIDER_BACKOFF_SECONDS,
+    )
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -10,20 +10,17 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
-from homedesign.projects.images import load_upright
-from maskeditor.masks import read_mask, to_object_remover_png
+from maskeditor.masks import to_object_remover_png
 
 from ..models import Order
 from .base import Outcome, Provider, ProviderError, Report, result_image
-from .http import ApiClient
+from .http import ApiClient, provider_client
+from .inputs import as_png, painted_mask, same_size_or_fail, upright_photo
 
 
 class ObjectRemoverProvider(Provider):
     name = "object_remover"
     label = "object-remover"
-
-    def __init__(self, transport=None):
-        self.transport = transport  # tests hand in a fake; production talks HTTP
 
     def unavailable_reason(self) -> str | None:
         return None if settings.OBJECT_REMOVER_BASE_URL else "needs an object-remover server"
@@ -33,23 +30,17 @@ class ObjectRemoverProvider(Provider):
 
     def client(self) -> ApiClient:
         token = settings.OBJECT_REMOVER_TOKEN
-        return ApiClient(
+        return provider_client(
             label=self.label,
             base_url=settings.OBJECT_REMOVER_BASE_URL,
             headers={"Authorization": f"Bearer {token}"} if token else {},
-            timeout=settings.PROVIDER_TIMEOUT_SECONDS,
-            backoff=settings.PROVIDER_BACKOFF_SECONDS,
-            transport=self.transport,
         )
 
     def submit(self, order: Order, report: Report) -> Outcome:
         api = self.client()
-        with order.photo.original.open("rb") as file:
-            photo = load_upright(file)  # the API applies no EXIF orientation; masks are upright
-        with order.mask.file.open("rb") as file:
-            painted = read_mask(file, size=photo.size)
-        # The API reads PNG and JPEG; ours may be HEIC or WebP, so it gets a clean PNG.
-        image_png = _png(photo)
+        photo = upright_photo(order)
+        painted = painted_mask(order, photo.size)
+        image_png = as_png(photo)  # the API reads PNG and JPEG; ours may be HEIC or WebP
         mask_png = to_object_remover_png(painted, mode="L")  # grey > 0 = remove
         report(20, None)
 
@@ -75,16 +66,5 @@ class ObjectRemoverProvider(Provider):
         report(80, None)
         data = api.download_image(f"/download/{filename}", max_bytes=settings.RESULT_MAX_BYTES)
         result = Image.open(io.BytesIO(data))
-        if result.size != photo.size:
-            raise ProviderError(
-                "object-remover returned an image of another size.",
-                permanent=True,
-                detail=f"{result.size} for a {photo.size} photo",
-            )
+        same_size_or_fail(self.label, result, photo.size)
         return Outcome(images=[result_image(np.asarray(result.convert("RGB")))], ref=filename)
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=3)
-    return buffer.getvalue()
