@@ -1,3 +1,6 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
@@ -6,7 +9,9 @@ from homedesign.accounts.credits import NotEnoughCredits
 from homedesign.accounts.models import CreditEntry
 
 from . import lifecycle
-from .models import Order, OrderResult, ShareLink
+from .models import CatalogEntry, Order, OrderResult, ProviderAccount, ShareLink
+from .providers.aihd_catalog import maps_to
+from .remote import webhook_url
 
 
 class OrderResultInline(admin.TabularInline):
@@ -130,4 +135,38 @@ class CreditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(admin.ModelAdmin):
+    list_display = ("provider", "remaining_photos", "orders_in_window", "webhook", "updated_at")
+    readonly_fields = ("provider", "remaining_photos", "recent_orders", "webhook", "updated_at")
+
+    @admin.display(description="orders sent, last 10 min")
+    def orders_in_window(self, account: ProviderAccount) -> int:
+        since = timezone.now() - timedelta(seconds=settings.AIHOMEDESIGN_WINDOW_SECONDS)
+        return sum(datetime.fromisoformat(t) > since for t in account.recent_orders)
+
+    @admin.display(description="webhook URL to register")
+    def webhook(self, account: ProviderAccount) -> str:
+        return webhook_url(account.provider) if settings.PUBLIC_BASE_URL else "set PUBLIC_BASE_URL"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(CatalogEntry)
+class CatalogEntryAdmin(admin.ModelAdmin):
+    list_display = ("service_name", "kind", "space_name", "widget_title", "title", "maps_to",
+                    "remote_id", "fetched_at")  # fmt: skip
+    list_filter = ("service_name", "kind", "widget_title")
+    search_fields = ("title", "name", "space_name", "remote_id")
+    readonly_fields = [field.name for field in CatalogEntry._meta.fields]
+
+    @admin.display(description="our choice")
+    def maps_to(self, entry: CatalogEntry) -> str:
+        return maps_to(entry) or "–"
+
+    def has_add_permission(self, request) -> bool:
         return False

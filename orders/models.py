@@ -265,6 +265,9 @@ class ProviderAccount(models.Model):
     remaining_photos = models.IntegerField(
         null=True, blank=True, help_text="Photos left on the subscription (IACrea)."
     )
+    recent_orders = models.JSONField(
+        default=list, blank=True, help_text="When the last orders were sent (rate limits)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -86,6 +86,10 @@ def _poll(order: Order) -> None:
         return
     try:
         outcome = provider.poll(order, _reporter(order))
+    except ProviderBusy as busy:  # rate-limited while following the job: look later
+        lifecycle.order_heartbeat(order)
+        lifecycle.order_poll_later(order, seconds=busy.retry_after)
+        return
     except ProviderError as error:
         if error.permanent:
             lifecycle.order_fail(order, message=error.message, detail=error.detail or repr(error))

@@ -1,7 +1,8 @@
 import pytest
 from django.conf import settings as django_settings
 
-from .factories import make_project, make_user
+from .factories import make_photo, make_project, make_user
+from .images import jpeg_bytes, two_band_image
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +41,14 @@ def outsider_client(client, outsider):
 @pytest.fixture
 def project(agent):
     return make_project(agent, address="12 Rue des Lilas, Lyon")
+
+
+@pytest.fixture
+def sideways_photo(project):
+    """300×450 upright, red above blue, stored sideways (EXIF 6): remote APIs ignore EXIF
+    orientation, so they must be sent the upright photo the agent saw and painted on."""
+    data = jpeg_bytes(image=two_band_image((300, 450)).rotate(90, expand=True), orientation=6)
+    return make_photo(project, data=data)
 
 
 def pytest_report_header(config) -> str:

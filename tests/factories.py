@@ -48,3 +48,18 @@ def mask_png(size: tuple[int, int], box: tuple[int, int, int, int]) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def run_to_the_end(order, limit: int = 20):
+    """What the worker does with a remote order: run it, then poll until it is finished
+    (or waits in the queue again)."""
+    from orders.services import order_poll, order_run
+
+    order_run(order_id=order.pk)
+    for _ in range(limit):
+        order.refresh_from_db()
+        if order.is_finished or order.status == "queued":
+            return order
+        order_poll(order_id=order.pk)
+    order.refresh_from_db()
+    return order

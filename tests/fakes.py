@@ -299,3 +299,271 @@ class FakeIacrea(FakeServer):
         generation = self.generations[generation_id]
         generation["polls"] = self.polls_until_done + 1
         return httpx.post(generation["webhook"], json=self.retrieval(generation), timeout=10)
+
+
+def _item(title: str) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "title": title,
+        "prompt": title,
+        "icon_src": "",
+        "is_premium": False,
+    }
+
+
+class FakeAiHomeDesign(FakeServer):
+    """AI HomeDesign v1 (PROVIDERS.md §1, aihomedesign-item-removal-mask.txt) as a server.
+    The dashboard's webhook URL is `webhook_url`; the upscale webhook follows each
+    upscale call, the generated-image webhook is sent by `send_generated_webhook`."""
+
+    UPLOAD_SERVICES = {
+        "service-creative-designer", "service-ai-virtual-staging", "service-item-removal",
+        "service-day-to-dusk", "service-image-enhancement", "service-item-removal-mask",
+    }  # fmt: skip
+    ROOMS = [
+        "space-bedroom",
+        "space-living-room",
+        "space-kitchen--",
+        "space-dining-room",
+        "space-bathroom--",
+        "space-home-office",
+        "space-kids-room-1",
+        "space-outdoor--",
+    ]
+    STYLES = [
+        "Modern",
+        "Scandinavian",
+        "Industrial",
+        "Farmhouse",
+        "Coastal",
+        "Contemporary",
+        "Traditional",
+        "Hampton",
+    ]  # fmt: skip (no Luxury)
+    PAINT = (0x78, 0x78, 0xCD, 255)
+
+    def __init__(self, key: str = "aihd-key"):
+        super().__init__()
+        self.key = key
+        self.webhook_url = ""
+        self.limit = 10  # orders per window, then 429
+        self.submitted = 0
+        self.polls_until_done = 1
+        self.orders: dict[str, dict] = {}
+        self.files: dict[str, bytes] = {}
+        style = {"id": "w-style", "title": "Style", "is_optional": False,
+                 "items": [_item(t) for t in self.STYLES]}  # fmt: skip
+        colour = {"id": "w-colour", "title": "Color", "is_optional": True,
+                  "items": [_item(t) for t in ("Warm Tones", "Cool Tones", "Earthy Neutrals",
+                                               "Monochrome", "Pastel")]}  # fmt: skip
+        self.catalog = {  # service -> (spaces, widgets)
+            "service-ai-virtual-staging": (self.ROOMS, [style]),
+            "service-creative-designer": (self.ROOMS, [style, colour]),
+            "service-image-enhancement": (
+                ["space-indoor", "space-outdoor"],
+                [{"id": "w-enh", "title": "Enhancement Options", "is_optional": True,
+                  "items": [_item("Add Fire to Fireplace"), _item("Add Screen to TV")]}],
+            ),
+            "service-day-to-dusk": (
+                [],
+                [{"id": "w-sky", "title": "Sky Style", "is_optional": False,
+                  "items": [_item(t) for t in ("Twilight Sky Without Cloud", "Golden Hour Sky",
+                                               "Blue Twilight Sky")]}],
+            ),
+        }  # fmt: skip
+        self.space_ids = {
+            name: str(uuid.uuid4()) for name in [*self.ROOMS, "space-indoor", "space-outdoor"]
+        }
+
+    def error(self, request, status, text, key):
+        return self.reply(request, status, {"error": text, "key": key})
+
+    def handle(self, request, method, body):
+        seen = Seen(method, request.path, dict(request.headers))
+        self.seen.append(seen)
+        if method == "GET" and request.path.startswith("/cdn/"):
+            assert "x-api-key" not in request.headers
+            return self.send(request, 200, self.files[request.path], "image/jpeg")
+        if request.headers.get("x-api-key") != self.key:
+            return self.error(request, 401, "unauthorized", "api_error_unauthorized")
+        path, _, query = request.path.partition("?")
+        params = dict(item.split("=", 1) for item in query.split("&") if item)
+        assert path.startswith("/v1/"), path
+        route = path[3:]
+        if (method, route) == ("POST", "/order/image"):
+            seen.fields = self.multipart(request, body, expect={"image", "service_name"})
+            return self.upload(request, seen.fields)
+        if (method, route) == ("GET", "/catalog/spaces"):
+            assert set(params) == {"active", "service_name"}, params
+            spaces = self.catalog.get(params["service_name"], ([], []))[0]
+            data = [
+                {
+                    "id": self.space_ids[n],
+                    "name": n,
+                    "title": n.removeprefix("space-").strip("-1").replace("-", " ").title(),
+                    "description": "",
+                    "prompt": "",
+                    "icon_src": "",
+                    "is_active": True,
+                    "is_premium": False,
+                }
+                for n in spaces
+            ]
+            return self.reply(request, 200, {"data": data})
+        if (method, route) == ("GET", "/catalog/items/filter"):
+            assert set(params) in ({"service_name"}, {"service_name", "space_name"}), params
+            spaces, widgets = self.catalog.get(params["service_name"], ([], []))
+            assert params.get("space_name", "") in spaces or not spaces, params
+            return self.reply(request, 200, {"data": widgets})
+        if (method, route) == ("POST", "/order"):
+            seen.json = json.loads(body)
+            assert request.headers["Content-Type"] == "application/json"
+            return self.submit(request, seen.json)
+        if (method, route) == ("POST", "/order/manual-mask"):
+            seen.fields = self.multipart(request, body, expect={"mask", "order_id"})
+            return self.manual_mask(request, seen.fields)
+        if (method, route) == ("POST", "/order/done"):
+            assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+            form = dict(item.split("=", 1) for item in body.decode().split("&"))
+            assert set(form) == {"order_id", "image_id"}, form
+            order = self.orders[form["order_id"]]
+            assert form["image_id"] == order["temp"]["image_id"] != "tmp-0"
+            order["done"] = True
+            return self.reply(request, 200, {"message": "order done successfully"})
+        parts = route.split("/")
+        if method == "GET" and len(parts) == 3 and parts[1] == "order":
+            return self.details(request, parts[2])
+        if method == "GET" and len(parts) == 4 and parts[3] == "last-temp-image":
+            return self.last_temp_image(request, parts[2])
+        if (
+            method == "POST"
+            and route.startswith("/order/image/")
+            and route.endswith("/download/upscale")
+        ):
+            assert body == b"", body
+            return self.upscale(request, parts[3])
+        return self.error(request, 404, "not found", "api_error_not_found")
+
+    def upload(self, request, fields):
+        service = fields["service_name"].decode()
+        assert service in self.UPLOAD_SERVICES, service
+        photo = Image.open(io.BytesIO(fields["image"]))
+        photo.load()
+        key = str(uuid.uuid4())
+        url = f"/cdn/{key}/before.jpg"
+        self.files[url] = fields["image"]
+        self.orders[key] = {"service": service, "photo": photo, "polls": 0, "images": [],
+                            "temp": {"image_id": "tmp-0", "url": self.cdn + url},
+                            "mask": None, "submitted": False, "done": False}  # fmt: skip
+        return self.reply(request, 200, {"order_id": key})
+
+    def submit(self, request, data):
+        order = self.orders.get(data.get("order_id"))
+        if order is None:
+            return self.error(request, 404, "order not found", "api_error_order_not_found")
+        service = order["service"]
+        spaces, widgets = self.catalog.get(service, ([], []))
+        if service == "service-item-removal-mask":
+            assert set(data) == {"order_id", "service_name"} and data["service_name"] == service
+            if order["mask"] is None:
+                return self.error(request, 400, "no mask", 4001)  # the docs' numeric key
+        elif service == "service-item-removal":
+            assert set(data) == {"order_id"}, data
+        elif service == "service-day-to-dusk":
+            assert set(data) == {"order_id", "remove_shadow", "selected_widgets"}, data
+            assert isinstance(data["remove_shadow"], bool)
+        else:
+            assert set(data) == {"order_id", "space_name", "selected_widgets"}, data
+            assert data["space_name"] in spaces, data["space_name"]
+        for chosen in data.get("selected_widgets", []):
+            assert set(chosen) == {"id", "item_id"}, chosen
+            widget = next(w for w in widgets if w["id"] == chosen["id"])
+            assert chosen["item_id"] in [i["id"] for i in widget["items"]], chosen
+        chosen_ids = {c["id"] for c in data.get("selected_widgets", [])}
+        assert all(w["is_optional"] or w["id"] in chosen_ids for w in widgets), data
+        if self.submitted >= self.limit:
+            return self.error(
+                request, 429, "rate-limit exceeded, 10 generates per 10 minutes only", "rate_limit"
+            )
+        self.submitted += 1
+        order["submitted"], order["request"] = True, data
+        return self.reply(
+            request, 200, {"order_id": data["order_id"], "image_id": str(uuid.uuid4()), "eta": 30}
+        )
+
+    def result(self, order, colour, scale=1) -> str:
+        photo = order["photo"].convert("RGB")
+        pixels = np.asarray(photo).copy()
+        if order["mask"] is not None:
+            pixels[order["mask"]] = colour
+        else:
+            h, w = pixels.shape[:2]
+            pixels[h // 3 : 2 * h // 3, w // 3 : 2 * w // 3] = colour
+        image = Image.fromarray(pixels)
+        if scale != 1:
+            image = image.resize((image.width * scale, image.height * scale))
+        url = f"/cdn/{uuid.uuid4()}.jpg"
+        self.files[url] = jpeg(image)
+        return self.cdn + url
+
+    def details(self, request, key):
+        order = self.orders.get(key)
+        if order is None:
+            return self.error(request, 404, "order not found", "api_error_order_not_found")
+        order["polls"] += 1
+        if order["submitted"] and order["polls"] > self.polls_until_done and not order["images"]:
+            order["images"] = [{"id": str(uuid.uuid4()), "src": self.result(order, (200, 60, 60)),
+                                "status": "regular_finished", "sequence": 1}]  # fmt: skip
+        generated = order["images"] or [{"id": "pending", "src": "", "status": "in_progress"}]
+        return self.reply(request, 200, {
+            "id": key, "status": "idle", "service_name": order["service"],
+            "service": {"name": order["service"], "result_count": 1},
+            "generated_images": generated if order["submitted"] else [],
+        })  # fmt: skip
+
+    def upscale(self, request, image_id):
+        order = next(
+            o for o in self.orders.values() if any(i["id"] == image_id for i in o["images"])
+        )
+        link = self.result(order, (200, 60, 60), scale=2)
+        if self.webhook_url:
+            payload = {"generated_image_id": image_id, "upscaled_image_src": link, "user_id": "u-1"}
+            threading.Timer(0.05, self.post_webhook, [payload]).start()
+        return self.reply(request, 200, {"status": "processing"})
+
+    def post_webhook(self, payload):
+        import httpx
+
+        self.webhook_answers = getattr(self, "webhook_answers", [])
+        self.webhook_answers.append(
+            httpx.post(self.webhook_url, json=payload, timeout=10).status_code
+        )
+
+    def manual_mask(self, request, fields):
+        order = self.orders.get(fields["order_id"].decode())
+        if order is None:
+            return self.error(request, 404, "order not found", 4004)
+        mask = Image.open(io.BytesIO(fields["mask"]))
+        assert mask.format == "PNG" and mask.mode == "RGBA", (mask.format, mask.mode)
+        assert mask.size == order["photo"].size, (mask.size, order["photo"].size)
+        pixels = np.asarray(mask)
+        painted = (pixels == self.PAINT).all(axis=2)
+        assert (painted | (pixels[..., 3] == 0)).all(), "only opaque #7878CD or transparent"
+        order["mask"] = painted
+        return self.reply(request, 200, {"maskId": str(uuid.uuid4())})
+
+    def last_temp_image(self, request, key):
+        order = self.orders[key]
+        if order["submitted"]:
+            order["polls"] += 1
+            if order["polls"] > self.polls_until_done and order["temp"]["image_id"] == "tmp-0":
+                order["temp"] = {"image_id": "tmp-1", "url": self.result(order, (128, 128, 128))}
+        return self.reply(request, 200, order["temp"])
+
+    def send_generated_webhook(self, key, *, legacy=False):
+        import httpx
+
+        image = {"id": "g-1", "before_src": "", "after_src": "", "regenerated": False}
+        payload = {"order_id": key, "service_name": self.orders[key]["service"], "user_id": "u-1"}
+        payload |= {"images": [image]} if legacy else {"image": image}
+        return httpx.post(self.webhook_url, json=payload, timeout=10)

@@ -18,9 +18,8 @@ from orders.providers.iacrea import read_generation
 from orders.remote import webhook_secret, webhook_url
 from orders.services import order_poll, order_run
 
-from .factories import make_photo
+from .factories import run_to_the_end
 from .fakes import FakeIacrea
-from .images import jpeg_bytes, two_band_image
 
 
 @pytest.fixture
@@ -38,10 +37,8 @@ def fake(settings, live_server):
 
 
 @pytest.fixture
-def photo(project):
-    # Stored sideways (EXIF 6): IACrea must get the upright photo the mask was painted on.
-    data = jpeg_bytes(image=two_band_image((300, 450)).rotate(90, expand=True), orientation=6)
-    return make_photo(project, data=data)
+def photo(sideways_photo):
+    return sideways_photo
 
 
 def painted(photo, box=(100, 200, 50, 150)):
@@ -57,17 +54,6 @@ def place(agent, photo, service, mask=None, parent=None, **options):
     return order_place(
         user=agent, photo=photo, service=service, options=options, mask=mask, parent=parent
     )
-
-
-def run_to_the_end(order, limit=10):
-    order_run(order_id=order.pk)
-    for _ in range(limit):
-        order.refresh_from_db()
-        if order.is_finished:
-            return order
-        order_poll(order_id=order.pk)
-    order.refresh_from_db()
-    return order
 
 
 def calls(fake):

@@ -31,25 +31,15 @@ def order_status(database, order_id: str) -> str:
         return db.execute("SELECT status FROM orders_order WHERE id = ?", [order_id]).fetchone()[0]
 
 
-def test_db_worker_takes_a_queued_order_to_succeeded(tmp_path):
-    env = {"DATA_DIR": str(tmp_path)}
-    assert manage("migrate", "--no-input", env=env).returncode == 0
-    placed = manage("shell", "-v", "0", "-c", PLACE_ORDER, env=env)
-    assert placed.returncode == 0, placed.stderr
-    order_id = placed.stdout.strip().splitlines()[-1]
-    database = tmp_path / "db.sqlite3"
-    assert order_status(database, order_id) == "queued"
-
+def statuses_while_a_worker_runs(env: dict, database, order_id: str) -> list[str]:
+    """Start `manage.py db_worker`, note each status the order goes through until it is
+    finished (at most a minute), stop the worker."""
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.2"],
-        cwd=ROOT,
-        env=clean_env(**env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.1"],
+        cwd=ROOT, env=clean_env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    seen = []
     try:
-        seen = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             status = order_status(database, order_id)
@@ -61,6 +51,19 @@ def test_db_worker_takes_a_queued_order_to_succeeded(tmp_path):
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
+    return seen
+
+
+def test_db_worker_takes_a_queued_order_to_succeeded(tmp_path):
+    env = {"DATA_DIR": str(tmp_path)}
+    assert manage("migrate", "--no-input", env=env).returncode == 0
+    placed = manage("shell", "-v", "0", "-c", PLACE_ORDER, env=env)
+    assert placed.returncode == 0, placed.stderr
+    order_id = placed.stdout.strip().splitlines()[-1]
+    database = tmp_path / "db.sqlite3"
+    assert order_status(database, order_id) == "queued"
+
+    seen = statuses_while_a_worker_runs(env, database, order_id)
 
     assert seen[0] == "queued" and seen[-1] == "succeeded", seen
     with sqlite3.connect(database) as db:
@@ -123,3 +126,49 @@ def test_db_worker_runs_an_order_through_a_remote_provider(tmp_path):
     assert [s.path.split("output_")[0] for s in fake.seen] == [
         "/upload-image", "/upload-mask", "/inpaint", "/download/",
     ]  # fmt: skip
+
+
+PLACE_STAGING = """
+from django.core.files.uploadedfile import SimpleUploadedFile
+from homedesign.accounts.models import User
+from homedesign.projects.models import Project
+from homedesign.projects.services import photo_add
+from orders.lifecycle import order_place
+from tests.images import jpeg_bytes
+
+user = User.objects.create_user("staging@example.com", "a long passphrase 123")
+project = Project.objects.create(owner=user, name="Remote")
+photo = photo_add(project=project, upload=SimpleUploadedFile("room.jpg", jpeg_bytes((800, 600))))
+order = order_place(user=user, photo=photo, service="virtual_staging",
+                    options={"room_type": "living_room", "style": "modern", "results": 1})
+print(order.pk.hex)
+"""
+
+
+def test_db_worker_follows_a_remote_job_until_it_is_done(tmp_path):
+    """Submission, then polls queued by the worker itself, until AI HomeDesign is done."""
+    from .fakes import FakeAiHomeDesign
+
+    fake = FakeAiHomeDesign()
+    fake.polls_until_done = 3
+    env = {
+        "DATA_DIR": str(tmp_path),
+        "AIHOMEDESIGN_API_KEY": fake.key,
+        "AIHOMEDESIGN_BASE_URL": fake.url + "/v1",
+        "REMOTE_POLL_SECONDS": "0.2",
+    }
+    try:
+        assert manage("migrate", "--no-input", env=env).returncode == 0
+        placed = manage("shell", "-v", "0", "-c", PLACE_STAGING, env=env)
+        assert placed.returncode == 0, placed.stderr
+        order_id = placed.stdout.strip().splitlines()[-1]
+        seen = statuses_while_a_worker_runs(env, tmp_path / "db.sqlite3", order_id)
+    finally:
+        fake.close()
+
+    assert seen == ["queued", "processing", "succeeded"], seen
+    paths = [s.path.split("?")[0] for s in fake.seen if "/cdn/" not in s.path]
+    details = [p for p in paths if p.startswith("/v1/order/") and p != "/v1/order/image"]
+    assert paths[-len(details) - 2 :] == ["/v1/order/image", "/v1/order", *details]
+    assert len(details) == 4  # three "not yet", then the image, then no more polls
+    assert not fake.errors

@@ -10,7 +10,9 @@ from django.conf import settings
 
 from ..catalog import Service
 from ..models import Order
-from .base import PlannedProvider, Provider
+from .adcreative import AdCreativeProvider
+from .aihomedesign import AiHomeDesignProvider
+from .base import Provider
 from .iacrea import IacreaProvider
 from .local import LocalProvider
 from .object_remover import ObjectRemoverProvider
@@ -19,10 +21,10 @@ REGISTRY: dict[str, Provider] = {
     provider.name: provider
     for provider in (
         LocalProvider(),
-        PlannedProvider("aihomedesign", "AI HomeDesign", "an AI HomeDesign API key"),
+        AiHomeDesignProvider(),
         IacreaProvider(),
         ObjectRemoverProvider(),
-        PlannedProvider("adcreative", "AdCreative", "an AdCreative API key"),
+        AdCreativeProvider(),
     )
 }
 

@@ -19,10 +19,13 @@ class ProviderError(Exception):
     """Every provider failure. `permanent` errors will not go away by trying again; the
     message is for the agent, `detail` for staff."""
 
-    def __init__(self, message: str, *, permanent: bool, detail: str = "", status: int = 0):
+    def __init__(
+        self, message: str, *, permanent: bool, detail: str = "", status: int = 0, body: str = ""
+    ):
         super().__init__(message)
         self.message, self.permanent, self.detail = message, permanent, detail
-        self.status = status  # the HTTP status that caused it, for clients that care
+        # The HTTP answer that caused it, for clients that read their API's error bodies.
+        self.status, self.body = status, body
 
 
 class ProviderBusy(Exception):
@@ -76,24 +79,6 @@ class Provider(ABC):
     def webhook_matches(self, payload: dict) -> list[WebhookMatch]:
         """The orders a webhook payload from this provider is about (none: unknown)."""
         return []
-
-
-class PlannedProvider(Provider):
-    """A remote API this installation has no client for yet: listed so the service cards
-    can say truthfully what would make a service available."""
-
-    def __init__(self, name: str, label: str, needs: str):
-        self.name, self.label, self.needs = name, label, needs
-
-    def unavailable_reason(self) -> str:
-        return f"needs {self.needs}"
-
-    def submit(self, order: Order, report: Report) -> Outcome:
-        raise ProviderError(
-            f"{self.label} is not connected.",
-            permanent=True,
-            detail=f"{self.label} has no client in this version",
-        )
 
 
 def result_image(array: np.ndarray) -> ResultImage:

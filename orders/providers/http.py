@@ -50,16 +50,19 @@ class ApiClient:
                 response = self.client.request(method, path, **kwargs)
             except httpx.TransportError as error:
                 problem, wait = f"{type(error).__name__} on {method} {path}", None
+                status, body = 0, ""
             else:
                 if response.is_success:
                     return response
-                problem = f"HTTP {response.status_code} on {method} {path}: {response.text[:300]}"
-                if response.status_code not in RETRY_STATUSES:
+                status, body = response.status_code, response.text[:2000]
+                problem = f"HTTP {status} on {method} {path}: {body[:300]}"
+                if status not in RETRY_STATUSES:
                     raise ProviderError(
                         f"{self.label} refused the request.",
                         permanent=True,
                         detail=problem,
-                        status=response.status_code,
+                        status=status,
+                        body=body,
                     )
                 wait = _retry_after(response)
             if attempt < self.retries:
@@ -69,7 +72,11 @@ class ApiClient:
                 )
                 self.sleep(wait if wait is not None else self.backoff * 2**attempt)
         raise ProviderError(
-            f"{self.label} is not answering right now.", permanent=False, detail=problem
+            f"{self.label} is not answering right now.",
+            permanent=False,
+            detail=problem,
+            status=status,
+            body=body,
         )
 
     def download_image(self, url: str, *, max_bytes: int) -> bytes:
@@ -86,6 +93,7 @@ class ApiClient:
                     f"{self.label} lost the result.",
                     permanent=response.status_code not in RETRY_STATUSES,
                     detail=f"HTTP {response.status_code} on GET {url}",
+                    status=response.status_code,
                 )
             for chunk in response.iter_bytes():
                 data += chunk
@@ -103,6 +111,18 @@ class ApiClient:
                 f"{self.label} sent a result that is not an image.", permanent=True, detail=url
             ) from None
         return bytes(data)
+
+
+def read_json(response: httpx.Response, label: str):
+    """The answer's JSON; an unreadable answer is a passing fault (a proxy's error page)."""
+    try:
+        return response.json()
+    except ValueError:
+        raise ProviderError(
+            f"{label} sent an answer we could not read.",
+            permanent=False,
+            detail=response.text[:300],
+        ) from None
 
 
 def provider_client(*, label: str, base_url: str, headers: dict[str, str]) -> ApiClient:

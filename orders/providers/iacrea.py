@@ -15,7 +15,7 @@ from maskeditor.masks import to_white_on_black_png
 from ..models import Order, ProviderAccount
 from ..remote import handover_store, webhook_url
 from .base import Outcome, Provider, ProviderError, Report, WebhookMatch
-from .http import ApiClient, provider_client
+from .http import ApiClient, provider_client, read_json
 from .inputs import as_jpeg, downloaded_result, painted_mask, upright_photo
 
 logger = logging.getLogger(__name__)
@@ -67,27 +67,10 @@ class IacreaProvider(Provider):
         report(5, None)
         endpoint = ENDPOINTS[order.service]
         parent_generation = _parent_generation(order)
-        body = {"user_id": settings.IACREA_USER_ID}
-        if parent_generation:
-            action = "generate-variation"
-            body |= {"generation_id": parent_generation, "original_url": image_url}
-            if mask_url:
-                body["mask_url"] = mask_url
-        else:
-            action = "generate"
-            body["image_url"] = image_url
-        if endpoint == "declutter_total":
-            if not parent_generation:
-                body["auto"] = mask_url is None
-                if mask_url:
-                    body["mask_url"] = mask_url
-                body["webhook"] = webhook_url(self.name)  # the variation call takes none
-        else:
-            body["room_type"] = order.options["exterior_type"]
-            if not parent_generation:
-                body |= {"mask_url": mask_url, "width": photo.width, "height": photo.height}
-            body["webhook"] = webhook_url(self.name)
-
+        action = "generate-variation" if parent_generation else "generate"
+        body = {"user_id": settings.IACREA_USER_ID} | _job(
+            order, endpoint, parent_generation, image_url, mask_url, photo.size
+        )
         reply = _object(self.client().request("POST", f"/{endpoint}/{action}", json=body))
         generation = reply.get("generation_id")
         if not isinstance(generation, str) or not generation:
@@ -137,6 +120,25 @@ class IacreaProvider(Provider):
         return [WebhookMatch(order) for order in orders]
 
 
+def _job(order, endpoint, parent_generation, image_url, mask_url, size) -> dict:
+    """The documented fields of a generation or variation request, besides user_id."""
+    webhook = {"webhook": webhook_url("iacrea")}
+    if endpoint == "declutter_total":
+        if parent_generation:  # this call takes no webhook; a new mask is optional
+            job = {"generation_id": parent_generation, "original_url": image_url}
+            return job | ({"mask_url": mask_url} if mask_url else {})
+        # Without a mask IACrea finds the clutter itself ("auto"); with one, it is sent.
+        job = {"image_url": image_url, "auto": mask_url is None}
+        return job | ({"mask_url": mask_url} if mask_url else {}) | webhook
+    room_type = {"room_type": order.options["exterior_type"]}
+    if parent_generation:
+        job = {"generation_id": parent_generation, "original_url": image_url, "mask_url": mask_url}
+        return job | room_type | webhook
+    width, height = size  # the image's size in pixels, as the docs describe these fields
+    job = {"image_url": image_url, "mask_url": mask_url, "width": width, "height": height}
+    return job | room_type | webhook
+
+
 def _parent_generation(order: Order) -> str:
     """The IACrea generation this order is a variation of, if IACrea served the parent."""
     parent = order.parent
@@ -146,15 +148,10 @@ def _parent_generation(order: Order) -> str:
 
 
 def _object(response) -> dict:
-    try:
-        reply = response.json()
-    except ValueError:
-        reply = None
+    reply = read_json(response, "IACrea")
     if not isinstance(reply, dict):
         raise ProviderError(
-            "IACrea sent an answer we could not read.",
-            permanent=False,
-            detail=response.text[:300],
+            "IACrea sent an answer we could not read.", permanent=False, detail=str(reply)[:300]
         )
     return reply
 

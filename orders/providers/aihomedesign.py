@@ -1,0 +1,262 @@
+"""AI HomeDesign API v1 (../shared/provider-docs/PROVIDERS.md §1, and
+aihomedesign-item-removal-mask.txt).
+
+Upload the photo with its service name (that creates AI HomeDesign's order), submit the
+order with the space and widget items of our options, then follow it: its generated-image
+webhook or order details. When webhooks can reach us, each generated image is fetched
+through the upscale download (full resolution), whose link only the webhook brings.
+The painted removal has its own steps: manual mask, submit, last temp image, done.
+At most 10 orders per 10 minutes per key: further orders wait in our queue.
+"""
+
+import json
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from maskeditor.masks import to_editor_png
+
+from ..models import CatalogEntry, Order, ProviderAccount
+from . import aihd_catalog as catalog
+from .base import Outcome, Provider, ProviderBusy, ProviderError, Report, WebhookMatch
+from .http import ApiClient, provider_client
+from .inputs import as_jpeg, downloaded_result, painted_mask, upright_photo
+
+MASK_SERVICE = "service-item-removal-mask"
+UPSCALE_KEY = "upscale:"  # provider_state key prefix, one per generated image id
+
+
+class AiHomeDesignProvider(Provider):
+    name = "aihomedesign"
+    label = "AI HomeDesign"
+
+    def unavailable_reason(self) -> str | None:
+        return None if settings.AIHOMEDESIGN_API_KEY else "needs an AI HomeDesign API key"
+
+    def refuses(self, order: Order) -> str | None:
+        service_name = catalog.SERVICE_NAMES.get(order.service)
+        if service_name is None:
+            return f"AI HomeDesign has no {order.service_info.label.lower()}"
+        if service_name == MASK_SERVICE and not order.mask:
+            return "needs a painted mask"
+        known = CatalogEntry.objects.filter(service_name=service_name).exists()
+        if known and service_name in catalog.WITH_WIDGETS:
+            picked = _selection(service_name, order.options)
+            if isinstance(picked, str):
+                return picked
+        return None
+
+    def client(self) -> ApiClient:
+        return provider_client(
+            label=self.label,
+            base_url=settings.AIHOMEDESIGN_BASE_URL,
+            headers={"x-api-key": settings.AIHOMEDESIGN_API_KEY},
+        )
+
+    # --- Submission ----------------------------------------------------------------------
+
+    def submit(self, order: Order, report: Report) -> Outcome:
+        service_name = catalog.SERVICE_NAMES[order.service]
+        api = self.client()
+        if (
+            service_name in catalog.WITH_WIDGETS
+            and not CatalogEntry.objects.filter(service_name=service_name).exists()
+        ):
+            catalog.catalog_refresh(api, [service_name])
+        body = {}
+        if service_name in catalog.WITH_WIDGETS:
+            picked = _selection(service_name, order.options)
+            if isinstance(picked, str):
+                raise ProviderError(picked + ".", permanent=True)
+            body = picked
+        photo = upright_photo(order)  # the API ignores EXIF orientation; masks are upright
+        _take_a_slot()
+        with _errors_read():
+            remote_id = api.request(
+                "POST",
+                "/order/image",
+                files={"image": ("photo.jpg", as_jpeg(photo), "image/jpeg")},
+                data={"service_name": service_name},
+            ).json()["order_id"]
+            report(10, None)
+            if service_name == MASK_SERVICE:
+                return self._submit_mask(api, order, remote_id, photo.size)
+            reply = api.request("POST", "/order", json={"order_id": remote_id, **body}).json()
+        return Outcome(
+            images=None,
+            ref=remote_id,
+            state={"image_id": reply.get("image_id", ""), "phase": "generating"},
+            eta_seconds=_eta(reply),
+        )
+
+    def _submit_mask(self, api, order, remote_id, size) -> Outcome:
+        before = api.request("GET", f"/order/{remote_id}/last-temp-image").json()
+        mask_png = to_editor_png(painted_mask(order, size))  # #7878CD on transparent
+        api.request(
+            "POST",
+            "/order/manual-mask",
+            files={"mask": ("mask.png", mask_png, "image/png")},
+            data={"order_id": remote_id},
+        )
+        reply = api.request(
+            "POST", "/order", json={"order_id": remote_id, "service_name": MASK_SERVICE}
+        ).json()
+        state = {"phase": "masking", "before_image_id": before.get("image_id", "")}
+        return Outcome(images=None, ref=remote_id, state=state, eta_seconds=_eta(reply))
+
+    # --- Following the order ---------------------------------------------------------------
+
+    def poll(self, order: Order, report: Report) -> Outcome:
+        api = self.client()
+        state = order.provider_state
+        with _errors_read():
+            if state.get("phase") == "masking":
+                return self._poll_mask(api, order)
+            if state.get("phase") == "upscaling":
+                return self._poll_upscales(api, order)
+            details = api.request("GET", f"/order/{order.provider_ref}").json()
+        if str(details.get("status", "")).lower() in ("failed", "error", "cancelled"):
+            raise ProviderError(
+                "AI HomeDesign could not make this edit.",
+                permanent=True,
+                detail=f"order status {details['status']!r}",
+            )
+        done = [
+            image
+            for image in details.get("generated_images") or []
+            if isinstance(image, dict) and image.get("src")
+        ]
+        expected = (details.get("service") or {}).get("result_count") or 1
+        if len(done) < expected:
+            report(40 if done else 25, None)
+            return Outcome(images=None)
+        done = done[: order.service_info.max_results]
+        sources = {image["id"]: image["src"] for image in done}
+        if not settings.PUBLIC_BASE_URL:  # no webhook can reach us: take the regular size
+            return Outcome(images=[downloaded_result(api, src) for src in sources.values()])
+        for image_id in sources:  # the links come by webhook
+            api.request("POST", f"/order/image/{image_id}/download/upscale")
+        report(70, None)
+        state = {f"{UPSCALE_KEY}{image_id}": "" for image_id in sources}
+        state |= {"phase": "upscaling", "sources": sources, "upscale_asked": _now()}
+        return Outcome(images=None, state=state)
+
+    def _poll_upscales(self, api, order) -> Outcome:
+        state = order.provider_state
+        sources = state["sources"]
+        upscaled = {i: state.get(f"{UPSCALE_KEY}{i}") for i in sources}
+        if all(upscaled.values()):
+            return Outcome(images=[downloaded_result(api, upscaled[i]) for i in sources])
+        asked = datetime.fromisoformat(state["upscale_asked"])
+        if timezone.now() - asked > timedelta(seconds=settings.AIHOMEDESIGN_UPSCALE_WAIT_SECONDS):
+            # The upscale webhook never came (not registered?): the regular images will do.
+            return Outcome(images=[downloaded_result(api, upscaled[i] or sources[i])
+                                   for i in sources])  # fmt: skip
+        return Outcome(images=None)
+
+    def _poll_mask(self, api, order) -> Outcome:
+        latest = api.request("GET", f"/order/{order.provider_ref}/last-temp-image").json()
+        if not latest.get("url") or latest.get("image_id") == order.provider_state.get(
+            "before_image_id"
+        ):
+            return Outcome(images=None)  # the removal is not done yet
+        image = downloaded_result(api, latest["url"])
+        api.request(
+            "POST",
+            "/order/done",
+            data={"order_id": order.provider_ref, "image_id": latest["image_id"]},
+        )
+        return Outcome(images=[image], state={"final_image_id": latest["image_id"]})
+
+    # --- Webhooks ------------------------------------------------------------------------
+
+    def webhook_matches(self, payload: dict) -> list[WebhookMatch]:
+        mine = Order.objects.filter(provider=self.name)
+        image_id, link = payload.get("generated_image_id"), payload.get("upscaled_image_src")
+        if isinstance(image_id, str) and isinstance(link, str) and image_id:
+            key = f"{UPSCALE_KEY}{image_id}"
+            orders = mine.filter(status=Order.Status.PROCESSING, provider_state__has_key=key)
+            return [WebhookMatch(order, {key: link}) for order in orders]
+        # The generated-image webhook, as `image: {...}` or the older `images: [...]`: we
+        # read the order details rather than trust the body.
+        remote_id = payload.get("order_id")
+        if isinstance(remote_id, str) and remote_id and ("image" in payload or "images" in payload):
+            return [WebhookMatch(order) for order in mine.filter(provider_ref=remote_id)]
+        return []
+
+
+def _selection(service_name: str, options: dict) -> dict | str:
+    """The space and widget items of a submission, or why they cannot be chosen."""
+    body = {}
+    space_name = ""
+    if service_name in catalog.WITH_SPACE:
+        choice = options.get("room_type") or options.get("scene")
+        space_name = catalog.space_for(service_name, choice) or ""
+        if not space_name:
+            return f"AI HomeDesign has no space for {choice.replace('_', ' ')}"
+        body["space_name"] = space_name
+    items = catalog.pick_items(service_name, space_name, options)
+    if isinstance(items, str):
+        return items
+    body["selected_widgets"] = items
+    if service_name == "service-day-to-dusk":
+        body["remove_shadow"] = bool(options.get("remove_shadows"))
+    return body
+
+
+def _take_a_slot() -> None:
+    """Count this order against the rate limit, or say when a slot frees up."""
+    window = timedelta(seconds=settings.AIHOMEDESIGN_WINDOW_SECONDS)
+    now = timezone.now()
+    with transaction.atomic():
+        ProviderAccount.objects.get_or_create(provider="aihomedesign")
+        account = ProviderAccount.objects.select_for_update().get(provider="aihomedesign")
+        recent = [t for t in account.recent_orders if _parse(t) > now - window]
+        if len(recent) >= settings.AIHOMEDESIGN_ORDERS_PER_WINDOW:
+            wait = (_parse(min(recent)) + window - now).total_seconds() + 1
+            raise ProviderBusy(
+                "Waiting for a free slot at AI HomeDesign (10 orders per 10 minutes); "
+                f"it starts in about {max(1, round(wait / 60))} min.",
+                retry_after=wait,
+            )
+        account.recent_orders = [*recent, now.isoformat()]
+        account.save(update_fields=["recent_orders", "updated_at"])
+
+
+@contextmanager
+def _errors_read():
+    """AI HomeDesign's error bodies are {"error": ..., "key": ...}, the key a string or a
+    number: put them in words, and turn its rate limit into waiting in our queue."""
+    try:
+        yield
+    except ProviderError as error:
+        if error.status == 429:
+            raise ProviderBusy(
+                "AI HomeDesign is at its rate limit; this order waits in the queue.",
+                retry_after=settings.AIHOMEDESIGN_WINDOW_SECONDS / 2,
+            ) from error
+        try:
+            body = json.loads(error.body)
+            text, key = str(body["error"]), body.get("key", "")
+        except (ValueError, TypeError, KeyError):
+            raise error from None
+        error.detail = f"{error.detail} [AI HomeDesign: {text} (key {key!r})]"
+        if error.status in (400, 404, 409, 415):
+            error.message = f"AI HomeDesign refused this edit: {text}."
+        raise
+
+
+def _eta(reply: dict) -> int | None:
+    eta = reply.get("eta")
+    return eta if isinstance(eta, int) and not isinstance(eta, bool) and eta > 0 else None
+
+
+def _now() -> str:
+    return timezone.now().isoformat()
+
+
+def _parse(value: str):
+    return datetime.fromisoformat(value)

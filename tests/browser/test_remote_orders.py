@@ -1,0 +1,124 @@
+"""Agents order from remote providers through the pages: AI HomeDesign staging from the
+order form, IACrea exterior creation from the mask editor, AdCreative background removal;
+the worker follows each job (polls, webhooks from the fakes into the live server) until
+the gallery shows it."""
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from PIL import Image
+from playwright.sync_api import expect
+
+from orders.models import Order
+from orders.remote import webhook_url
+
+from ..factories import make_photo, make_project, make_user
+from ..fake_adcreative import FakeAdCreative
+from ..fakes import FakeAiHomeDesign, FakeIacrea
+from ..images import jpeg_bytes, two_band_image
+from .test_mask_editor import drag, open_editor
+from .test_order_flow import IMAGES_LOADED, log_in
+
+
+@pytest.fixture
+def remote(settings, live_server):
+    aihd, iacrea = FakeAiHomeDesign(), FakeIacrea()
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.REMOTE_POLL_SECONDS = 0
+    settings.PROVIDER_BACKOFF_SECONDS = 0.01
+    settings.AIHOMEDESIGN_API_KEY, settings.AIHOMEDESIGN_BASE_URL = aihd.key, aihd.url + "/v1"
+    settings.IACREA_API_KEY, settings.IACREA_USER_ID = iacrea.key, FakeIacrea.USER_ID
+    settings.IACREA_BASE_URL = iacrea.url + "/api"
+    aihd.webhook_url = webhook_url("aihomedesign")
+    yield aihd, iacrea
+    aihd.close()
+    iacrea.close()
+    assert not aihd.errors and not iacrea.errors, aihd.errors + iacrea.errors
+
+
+def test_staging_by_ai_homedesign_from_form_to_gallery(page, remote, screenshot):
+    aihd, _ = remote
+    user = make_user("stella@example.com", name="Stella Staging")
+    photo = make_photo(make_project(user), name="empty-room.jpg", data=jpeg_bytes((1200, 800)))
+    log_in(page, user.email)
+    page.goto(photo.get_absolute_url())
+    page.get_by_role("link", name="Order an edit").click()
+    card = page.locator("[data-service=virtual_staging]")
+    expect(card.get_by_role("link", name="Choose")).to_be_visible()  # available: key is set
+    card.get_by_role("link", name="Choose").click()
+    page.get_by_label("Room type").select_option("bedroom")
+    page.get_by_label("Style").select_option("scandinavian")
+    page.get_by_role("button", name="Order for 4 credits").click()
+    expect(page.get_by_role("heading", name="Waiting to start")).to_be_visible()
+
+    call_command("db_worker", "--batch")  # upload, submit, polls, upscale webhook, download
+
+    expect(page.get_by_test_id("gallery")).to_be_visible(timeout=15_000)
+    page.wait_for_function(IMAGES_LOADED)
+    screenshot("remote-aihd-gallery")
+    order = Order.objects.get()
+    assert (order.status, order.provider) == ("succeeded", "aihomedesign")
+    assert aihd.orders[order.provider_ref]["request"]["space_name"] == "space-bedroom"
+    assert (order.results.get().width, order.results.get().height) == (2400, 1600)  # upscaled
+
+
+def test_exterior_creation_by_iacrea_from_the_editor_to_gallery(page, remote, screenshot):
+    _, iacrea = remote
+    iacrea.polls_until_done = 3
+    user = make_user("pierre@example.com", name="Pierre Piscine")
+    photo = make_photo(make_project(user), name="garden.jpg", data=jpeg_bytes((1000, 700)))
+    open_editor(page, user, photo, service="exterior_creation")
+    drag(page, (300, 450), (700, 450))
+    page.get_by_label("Create").select_option("POOL")
+    screenshot("remote-iacrea-editor")
+    page.get_by_role("button", name="Order for 4 credits").click()
+    expect(page.get_by_role("heading", name="Waiting to start")).to_be_visible()
+
+    call_command("db_worker", "--batch")  # generate, then get until SUCCEEDED, download
+
+    expect(page.get_by_test_id("gallery")).to_be_visible(timeout=15_000)
+    page.wait_for_function(IMAGES_LOADED)
+    screenshot("remote-iacrea-gallery")
+    order = Order.objects.get()
+    assert (order.status, order.provider) == ("succeeded", "iacrea")
+    assert iacrea.generations[order.provider_ref]["polls"] == 4  # followed until SUCCEEDED
+    with order.results.get().full.open("rb") as file:
+        pixels = np.asarray(Image.open(file).convert("RGB")).astype(int)
+    assert np.abs(pixels[450, 500] - (40, 110, 200)).max() < 10  # the pool, where painted
+    assert np.abs(pixels[100, 100] - (40, 110, 200)).max() > 60  # and nowhere else
+
+
+def test_background_removal_by_adcreative_gives_a_transparent_png(
+    page, settings, live_server, screenshot
+):
+    fake = FakeAdCreative()
+    settings.ADCREATIVE_BASE_URL = fake.url
+    for name in ("APPLICATION_ID", "JWT_PRIVATE_KEY", "API_KEY", "API_SECRET", "USER_ID"):
+        setattr(settings, f"ADCREATIVE_{name}", getattr(FakeAdCreative, name))
+    settings.ORDER_PROVIDERS = {"background_removal": ["adcreative"]}
+    settings.REMOTE_POLL_SECONDS = 0
+    user = make_user("bella@example.com", name="Bella Background")
+    photo = make_photo(make_project(user), name="chair.jpg", data=jpeg_bytes(
+        image=two_band_image((900, 600))))  # fmt: skip
+    log_in(page, user.email)
+    page.goto(photo.get_absolute_url())
+    page.get_by_role("link", name="Order an edit").click()
+    page.locator("[data-service=background_removal]").get_by_role("link", name="Choose").click()
+    page.get_by_role("button", name="Order for 1 credit").click()
+    expect(page.get_by_role("heading", name="Waiting to start")).to_be_visible()
+    try:
+        call_command("db_worker", "--batch")  # token, start, progress until 5, download
+    finally:
+        fake.close()
+
+    expect(page.get_by_test_id("gallery")).to_be_visible(timeout=15_000)
+    page.wait_for_function(IMAGES_LOADED)
+    page.locator(".compare-range").first.fill("5")  # mostly "after": the cut-out on a checker
+    screenshot("remote-adcreative-gallery")
+    order = Order.objects.get()
+    assert (order.status, order.provider) == ("succeeded", "adcreative") and not fake.errors
+    with order.results.get().full.open("rb") as file:
+        result = Image.open(file)
+        assert (result.format, result.mode) == ("PNG", "RGBA")
+        alpha = np.asarray(result)[..., 3]
+    assert alpha[:, :250].max() == 0 and alpha[:, 350:].min() == 255  # left third cut out
