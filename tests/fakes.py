@@ -6,6 +6,7 @@ import email.policy
 import io
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,12 +24,19 @@ class Seen:
     json: dict | None = None
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client that timed out and left: expected in the slow-answer tests
+
+
 class FakeServer:
     """A threaded HTTP server on localhost; subclasses answer in handle()."""
 
     def __init__(self):
         self.seen: list[Seen] = []
         self.fail: dict[str, list[int]] = {}  # path -> statuses to answer first
+        self.slow: dict[str, list[float]] = {}  # path -> seconds to wait before answering
+        self.slowed: list[str] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -41,7 +49,7 @@ class FakeServer:
             def do_POST(self):
                 fake.dispatch(self, "POST")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         # Results are served under another host name, like a CDN: no credentials expected.
@@ -54,6 +62,9 @@ class FakeServer:
     def dispatch(self, request, method):
         body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
         path = request.path.split("?")[0]
+        if self.slow.get(path):
+            self.slowed.append(path)
+            time.sleep(self.slow[path].pop(0))  # the client may have given up meanwhile
         if self.fail.get(path):
             self.seen.append(Seen(method, request.path, dict(request.headers)))
             return self.reply(request, self.fail[path].pop(0), {"error": "busy"})
@@ -349,6 +360,7 @@ class FakeAiHomeDesign(FakeServer):
         self.limit = 10  # orders per window, then 429
         self.submitted = 0
         self.polls_until_done = 1
+        self.mask_refusal: tuple[str, int] | None = None  # (error, numeric key) for masks
         self.orders: dict[str, dict] = {}
         self.files: dict[str, bytes] = {}
         style = {"id": "w-style", "title": "Style", "is_optional": False,
@@ -543,6 +555,8 @@ class FakeAiHomeDesign(FakeServer):
         order = self.orders.get(fields["order_id"].decode())
         if order is None:
             return self.error(request, 404, "order not found", 4004)
+        if self.mask_refusal:
+            return self.error(request, 400, *self.mask_refusal)
         mask = Image.open(io.BytesIO(fields["mask"]))
         assert mask.format == "PNG" and mask.mode == "RGBA", (mask.format, mask.mode)
         assert mask.size == order["photo"].size, (mask.size, order["photo"].size)

@@ -238,7 +238,7 @@ def test_their_429_also_waits_in_the_queue(fake, agent, photo):
     assert order.status == "queued" and "rate limit" in order.message
 
 
-def test_error_bodies_with_a_number_key(fake, agent, photo, settings):
+def test_a_wrong_key_fails_for_good_without_showing_it(fake, agent, photo, settings):
     fake.catalog.clear()  # nothing the mask flow needs
     area = np.zeros((450, 300), bool)
     area[10:20, 10:20] = True
@@ -326,3 +326,16 @@ def test_a_job_that_never_finishes_is_failed_and_refunded(fake, agent, photo, se
     assert order.message == "AI HomeDesign did not finish this edit in time; please try again."
     agent.refresh_from_db()
     assert agent.credits == credits
+
+
+def test_an_error_with_a_number_key_reaches_the_agent_in_words(fake, agent, photo):
+    fake.mask_refusal = ("mask covers the whole image", 4002)
+    area = np.zeros((450, 300), bool)
+    area[10:20, 10:20] = True
+    order = place(agent, photo, "item_removal_mask", mask=mask_save(photo=photo, painted=area))
+
+    order = run_to_the_end(order)
+
+    assert order.status == "failed"
+    assert order.message == "AI HomeDesign refused this edit: mask covers the whole image."
+    assert "(key 4002)" in order.error_detail

@@ -1,6 +1,7 @@
 """The IACrea client against a fake IACrea that fetches our signed URLs for real."""
 
 import json
+import time
 
 import httpx
 import numpy as np
@@ -250,3 +251,31 @@ def test_availability_says_what_is_missing(settings):
 )
 def test_retrieval_answers_are_read_by_what_they_hold(answer, expected):
     assert read_generation(answer) == expected
+
+
+def test_a_slow_answer_to_a_retrieval_is_asked_again(fake, agent, photo, settings):
+    settings.PROVIDER_TIMEOUT_SECONDS = 0.5
+    fake.slow["/api/declutter_total/get"] = [1.5]
+
+    order = run_to_the_end(place(agent, photo, "declutter", auto=True))
+
+    assert order.status == "succeeded"
+    assert fake.slowed == ["/api/declutter_total/get"]  # its answer came too late, was asked again
+
+
+def test_a_job_request_that_timed_out_is_not_sent_twice(fake, agent, photo, settings):
+    settings.PROVIDER_TIMEOUT_SECONDS = 0.5
+    settings.ORDER_PROVIDERS = {"declutter": ["iacrea", "local"]}
+    fake.slow["/api/declutter_total/generate"] = [1.5]
+
+    order = run_to_the_end(place(agent, photo, "declutter", mask=painted(photo), auto=False))
+
+    assert (order.status, order.provider) == ("succeeded", "local")  # the next provider
+    time.sleep(1.2)  # until the slow request has been handled
+    # IACrea may have started the job: sending it again could run (and bill) it twice.
+    assert calls(fake) == ["/api/declutter_total/generate"]
+    # And the late job finds no photo: the files were withdrawn when the order ended.
+    assert [error.split(": ")[0] for error in fake.errors] == [
+        "POST /api/declutter_total/generate"
+    ] and "404" in fake.errors[0]
+    fake.errors.clear()

@@ -187,6 +187,7 @@ def _token() -> str:
             "/api/v1/Authorization/GenerateJwtToken",
             content=json.dumps(body).encode(),
             headers={"Content-Type": "application/json; x-api-version=1.0"},
+            idempotent=True,
         ),
         "AdCreative",
     )

@@ -100,6 +100,7 @@ class AiHomeDesignProvider(Provider):
             "/order/manual-mask",
             files={"mask": ("mask.png", mask_png, "image/png")},
             data={"order_id": remote_id},
+            idempotent=True,  # only the latest mask counts
         )
         reply = api.request(
             "POST", "/order", json={"order_id": remote_id, "service_name": MASK_SERVICE}
@@ -138,7 +139,7 @@ class AiHomeDesignProvider(Provider):
         if not settings.PUBLIC_BASE_URL:  # no webhook can reach us: take the regular size
             return Outcome(images=[downloaded_result(api, src) for src in sources.values()])
         for image_id in sources:  # the links come by webhook
-            api.request("POST", f"/order/image/{image_id}/download/upscale")
+            api.request("POST", f"/order/image/{image_id}/download/upscale", idempotent=True)
         report(70, None)
         state = {f"{UPSCALE_KEY}{image_id}": "" for image_id in sources}
         state |= {"phase": "upscaling", "sources": sources, "upscale_asked": _now()}
@@ -168,6 +169,7 @@ class AiHomeDesignProvider(Provider):
             "POST",
             "/order/done",
             data={"order_id": order.provider_ref, "image_id": latest["image_id"]},
+            idempotent=True,
         )
         return Outcome(images=[image], state={"final_image_id": latest["image_id"]})
 

@@ -15,6 +15,8 @@ from .base import ProviderError
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Failures that happen before a request reaches the server: always safe to send again.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class ApiClient:
@@ -42,15 +44,25 @@ class ApiClient:
             timeout=httpx.Timeout(timeout, connect=10), follow_redirects=True
         )
 
-    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, idempotent: bool | None = None, **kwargs
+    ) -> httpx.Response:
         """The response of a 2xx answer. Raises ProviderError: permanent for other 4xx,
-        transient once retries on 429/5xx/network errors are used up."""
+        transient once retries on 429/5xx/network errors are used up.
+
+        A request that starts a job (a POST, unless the caller says it is `idempotent`) is
+        not sent again after it may have arrived (a timeout while waiting for the answer):
+        the provider would run, and bill, the job twice."""
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
         for attempt in range(self.retries + 1):
             try:
                 response = self.client.request(method, path, **kwargs)
             except httpx.TransportError as error:
                 problem, wait = f"{type(error).__name__} on {method} {path}", None
                 status, body = 0, ""
+                if not idempotent and not isinstance(error, NOT_SENT):
+                    break
             else:
                 if response.is_success:
                     return response

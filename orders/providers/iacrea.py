@@ -88,7 +88,7 @@ class IacreaProvider(Provider):
         body = {"user_id": settings.IACREA_USER_ID, "generation_id": order.provider_ref}
         endpoint = order.provider_state.get("endpoint", ENDPOINTS[order.service])
         status, urls, variations = read_generation(
-            _object(api.request("POST", f"/{endpoint}/get", json=body))
+            _object(api.request("POST", f"/{endpoint}/get", json=body, idempotent=True))
         )
         if status == FAILED:
             raise ProviderError(

@@ -47,15 +47,24 @@ class ObjectRemoverProvider(Provider):
         filename = None
         for attempt in (1, 2):
             image_id = api.request(
-                "POST", "/upload-image", files={"image": ("photo.png", image_png, "image/png")}
+                "POST",
+                "/upload-image",
+                files={"image": ("photo.png", image_png, "image/png")},
+                idempotent=True,  # uploads and the synchronous inpaint start no billed job
             ).json()["id"]
             mask_id = api.request(
-                "POST", "/upload-mask", files={"mask": ("mask.png", mask_png, "image/png")}
+                "POST",
+                "/upload-mask",
+                files={"mask": ("mask.png", mask_png, "image/png")},
+                idempotent=True,
             ).json()["id"]
             report(40, None)
             try:
                 reply = api.request(
-                    "POST", "/inpaint", json={"image_id": image_id, "mask_id": mask_id}
+                    "POST",
+                    "/inpaint",
+                    json={"image_id": image_id, "mask_id": mask_id},
+                    idempotent=True,
                 )
             except ProviderError as error:
                 if attempt == 1 and error.status == 404:
