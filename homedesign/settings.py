@@ -171,6 +171,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests get a file too: an in-memory database shared with the live server's thread
+    # locks whole tables and fails at once instead of waiting like the real one.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
 
 # --- Static files -----------------------------------------------------------------------------
 
@@ -260,8 +263,10 @@ AIHOMEDESIGN_BASE_URL = env_str("AIHOMEDESIGN_BASE_URL", "https://api.aihomedesi
 # AI HomeDesign allows 10 orders per 10 minutes per key; further orders wait in the queue.
 AIHOMEDESIGN_ORDERS_PER_WINDOW = env_int("AIHOMEDESIGN_ORDERS_PER_WINDOW", 10)
 AIHOMEDESIGN_WINDOW_SECONDS = env_int("AIHOMEDESIGN_WINDOW_MINUTES", 10) * 60
-# Results are fetched through the upscale download (full resolution) when webhooks can
-# reach us; this long without the upscale webhook, the regular result is kept.
+# Fetch results through the upscale download (full resolution). Its link comes only by
+# webhook: turn this on once the webhook URL is registered in AI HomeDesign's dashboard.
+# This long without the upscale webhook, the regular result is kept.
+AIHOMEDESIGN_UPSCALE = env_bool("AIHOMEDESIGN_UPSCALE", default=False)
 AIHOMEDESIGN_UPSCALE_WAIT_SECONDS = env_int("AIHOMEDESIGN_UPSCALE_WAIT_MINUTES", 10) * 60
 
 IACREA_API_KEY = env_str("IACREA_API_KEY")

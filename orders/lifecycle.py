@@ -14,6 +14,7 @@ from functools import partial
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from homedesign.accounts.credits import credits_charge, credits_refund
@@ -24,6 +25,7 @@ from maskeditor.models import Mask
 
 from .catalog import MaskUse, clean_options, get_service
 from .models import Order, OrderResult
+from .remote import handover_discard
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -156,12 +158,19 @@ def order_await(order: Order, *, state: dict, eta_seconds: int | None = None) ->
 
 
 def order_poll_later(order: Order, *, seconds: float | None = None) -> None:
+    """Ask the provider for news after `seconds`. This poll supersedes any waiting one, so
+    webhooks and the reaper never start a second chain of polls beside the first."""
     from .tasks import poll_order_task
 
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(poll_token=F("poll_token") + 1)
+        token = Order.objects.values_list("poll_token", flat=True).get(pk=order.pk)
     wait = settings.REMOTE_POLL_SECONDS if seconds is None else seconds
     run_after = timezone.now() + timedelta(seconds=wait)
     transaction.on_commit(
-        lambda: poll_order_task.using(run_after=run_after).enqueue(order_id=str(order.pk))
+        lambda: poll_order_task.using(run_after=run_after).enqueue(
+            order_id=str(order.pk), token=token
+        )
     )
 
 
@@ -202,6 +211,7 @@ def order_succeed(order: Order, images: list[ResultImage], *, note: str = "") ->
         message=note,
     )
     order.refresh_from_db()
+    handover_discard(order)
     return bool(done)
 
 
@@ -240,6 +250,7 @@ def order_fail(order: Order, *, message: str, detail: str = "") -> bool:
         error_detail=detail,
     )
     order.refresh_from_db()
+    handover_discard(order)
     _refund(order)
     return bool(failed)
 

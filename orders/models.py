@@ -70,6 +70,9 @@ class Order(models.Model):
     provider = models.CharField(max_length=40, blank=True)
     provider_ref = models.CharField("provider's id", max_length=200, blank=True, db_index=True)
     provider_state = models.JSONField(default=dict, blank=True)
+    # Only the latest scheduled poll of a remote job runs; a webhook or the reaper asking
+    # for a poll sooner supersedes the one waiting (see lifecycle.order_poll_later).
+    poll_token = models.PositiveIntegerField(default=0, editable=False)
     progress = models.PositiveSmallIntegerField(default=0)
     eta = models.DateTimeField("expected at", null=True, blank=True)
     message = models.TextField("message for the agent", blank=True)

@@ -95,8 +95,12 @@ def webhook(request: HttpRequest, provider: str, secret: str) -> JsonResponse:
     if remote is None or not constant_time_compare(secret, webhook_secret(provider)):
         logger.warning("Webhook with a wrong secret or provider: %s", provider)
         raise Http404
-    body = request.read(WEBHOOK_MAX_BYTES + 1)  # not request.body: that stops at 2.5 MB
-    if len(body) > WEBHOOK_MAX_BYTES:
+    try:
+        announced = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        announced = 0
+    body = b"" if announced > WEBHOOK_MAX_BYTES else request.read(WEBHOOK_MAX_BYTES + 1)
+    if announced > WEBHOOK_MAX_BYTES or len(body) > WEBHOOK_MAX_BYTES:
         return JsonResponse({"error": "the body is too large"}, status=413)
     try:
         payload = json.loads(body)

@@ -15,22 +15,13 @@ from homedesign.projects.models import Project
 from . import lifecycle
 from .models import Order, OrderResult, ShareLink
 from .providers import REGISTRY, candidates, refusal
-from .providers.base import Outcome, ProviderBusy, ProviderError
-from .remote import handover_discard
+from .providers.base import ProviderBusy, ProviderError
 
 logger = logging.getLogger(__name__)
 
 
 def order_run(*, order_id: str) -> None:
     order = Order.objects.select_related("photo", "owner", "mask").get(pk=order_id)
-    try:
-        _run(order)
-    finally:
-        if order.is_finished:
-            handover_discard(order)  # photo and mask copies handed to a provider
-
-
-def _run(order: Order) -> None:
     if not lifecycle.order_claim(order):
         return  # finished, cancelled, or another worker has it
     providers = candidates(order)
@@ -46,7 +37,7 @@ def _run(order: Order) -> None:
             lifecycle.order_defer(order, seconds=busy.retry_after, message=busy.message)
             return
         except ProviderError as error:
-            if not error.permanent and index + 1 < len(providers):
+            if not error.permanent and not error.maybe_started and index + 1 < len(providers):
                 # A provider that is down now: the next one in the list may serve it.
                 logger.warning("Order %s: %s failed (%s); trying the next provider",
                                order.pk, provider.name, error.detail)  # fmt: skip
@@ -59,22 +50,20 @@ def _run(order: Order) -> None:
         break
     if outcome.ref:
         lifecycle.order_record_provider(order, provider=provider.name, ref=outcome.ref)
-    _settle(order, outcome, first=True)
+    if outcome.images is not None:
+        lifecycle.order_succeed(order, outcome.images, note=outcome.note)
+    else:  # handed over: followed by polls from now on
+        lifecycle.order_await(order, state=outcome.state, eta_seconds=outcome.eta_seconds)
 
 
-def order_poll(*, order_id: str) -> None:
-    """Ask the provider for news of the order's remote job; finish it or look again later."""
+def order_poll(*, order_id: str, token: int | None = None) -> None:
+    """Ask the provider for news of the order's remote job; finish it or look again later.
+    A poll whose token is not the order's latest was superseded by a sooner one."""
     order = Order.objects.select_related("photo", "owner", "mask").get(pk=order_id)
-    try:
-        _poll(order)
-    finally:
-        if order.is_finished:
-            handover_discard(order)
-
-
-def _poll(order: Order) -> None:
     if order.status != Order.Status.PROCESSING or not order.provider_state.get("remote"):
         return  # finished meanwhile (a webhook and a poll raced), or not a remote job
+    if token is not None and token != order.poll_token:
+        return
     provider = REGISTRY[order.provider]
     waited = (timezone.now() - order.started_at).total_seconds()
     if waited > settings.REMOTE_MAX_WAIT_SECONDS:
@@ -88,7 +77,7 @@ def _poll(order: Order) -> None:
         outcome = provider.poll(order, _reporter(order))
     except ProviderBusy as busy:  # rate-limited while following the job: look later
         lifecycle.order_heartbeat(order)
-        lifecycle.order_poll_later(order, seconds=busy.retry_after)
+        lifecycle.order_poll_later(order, seconds=min(busy.retry_after, _half_a_lease()))
         return
     except ProviderError as error:
         if error.permanent:
@@ -101,7 +90,13 @@ def _poll(order: Order) -> None:
     except Exception:
         _crashed(order, provider)
         return
-    _settle(order, outcome, first=False)
+    if outcome.state:
+        lifecycle.order_state_update(order, outcome.state)
+    if outcome.images is not None:
+        lifecycle.order_succeed(order, outcome.images, note=outcome.note)
+    else:
+        lifecycle.order_heartbeat(order, eta_seconds=outcome.eta_seconds)
+        lifecycle.order_poll_later(order)
 
 
 def _reporter(order: Order):
@@ -111,18 +106,8 @@ def _reporter(order: Order):
     return report
 
 
-def _settle(order: Order, outcome: Outcome, *, first: bool) -> None:
-    if outcome.images is not None:
-        if outcome.state:
-            lifecycle.order_state_update(order, outcome.state)
-        lifecycle.order_succeed(order, outcome.images, note=outcome.note)
-    elif first:
-        lifecycle.order_await(order, state=outcome.state, eta_seconds=outcome.eta_seconds)
-    else:
-        if outcome.state:
-            lifecycle.order_state_update(order, outcome.state)
-        lifecycle.order_heartbeat(order, eta_seconds=outcome.eta_seconds)
-        lifecycle.order_poll_later(order)
+def _half_a_lease() -> float:
+    return settings.ORDER_LEASE_SECONDS / 2
 
 
 def _crashed(order: Order, provider) -> None:

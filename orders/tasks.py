@@ -9,5 +9,5 @@ def run_order_task(order_id: str) -> None:
 
 
 @task()
-def poll_order_task(order_id: str) -> None:
-    services.order_poll(order_id=order_id)
+def poll_order_task(order_id: str, token: int | None = None) -> None:
+    services.order_poll(order_id=order_id, token=token)

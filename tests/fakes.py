@@ -544,12 +544,14 @@ class FakeAiHomeDesign(FakeServer):
         return self.reply(request, 200, {"status": "processing"})
 
     def post_webhook(self, payload):
+        self.webhook_answers = getattr(self, "webhook_answers", [])
+        self.webhook_answers.append(self.post_json(payload))
+
+    def post_json(self, payload) -> int:
+        """A call to the webhook URL registered in the dashboard; its status code."""
         import httpx
 
-        self.webhook_answers = getattr(self, "webhook_answers", [])
-        self.webhook_answers.append(
-            httpx.post(self.webhook_url, json=payload, timeout=10).status_code
-        )
+        return httpx.post(self.webhook_url, json=payload, timeout=10).status_code
 
     def manual_mask(self, request, fields):
         order = self.orders.get(fields["order_id"].decode())

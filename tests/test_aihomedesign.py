@@ -42,6 +42,7 @@ def fake(settings):
 def with_webhooks(fake, settings, live_server):
     """The dashboard's webhook URL points at this app."""
     settings.PUBLIC_BASE_URL = live_server.url
+    settings.AIHOMEDESIGN_UPSCALE = True
     fake.webhook_url = webhook_url("aihomedesign")
     return fake
 
@@ -339,3 +340,54 @@ def test_an_error_with_a_number_key_reaches_the_agent_in_words(fake, agent, phot
     assert order.status == "failed"
     assert order.message == "AI HomeDesign refused this edit: mask covers the whole image."
     assert "(key 4002)" in order.error_detail
+
+
+def test_a_sooner_poll_supersedes_the_waiting_one(fake, agent, photo):
+    from orders.lifecycle import order_poll_later
+
+    order = place(agent, photo, "item_removal")
+    order_run(order_id=order.pk)
+    waiting = Order.objects.get(pk=order.pk).poll_token
+    order_poll_later(order, seconds=0)  # what a webhook does
+    fake.seen.clear()
+
+    order_poll(order_id=order.pk, token=waiting)
+
+    assert fake.seen == []  # superseded: it did not ask, nor schedule another
+    order_poll(order_id=order.pk, token=waiting + 1)
+    assert requests(fake) == [f"GET /v1/order/{Order.objects.get(pk=order.pk).provider_ref}"]
+
+
+def test_an_upscale_link_elsewhere_than_their_storage_is_not_taken(with_webhooks, agent, photo):
+    fake = with_webhooks
+    order = place(agent, photo, "item_removal")
+    order_run(order_id=order.pk)
+    fake.webhook_url = ""  # their upscale webhook will not come on its own
+    order_poll(order_id=order.pk)
+    order_poll(order_id=order.pk)  # the images are there; the upscales are asked for
+    order.refresh_from_db()
+    assert order.provider_state["phase"] == "upscaling"
+    image_id = next(iter(order.provider_state["sources"]))
+    fake.webhook_url = webhook_url("aihomedesign")
+
+    forged = {"generated_image_id": image_id, "upscaled_image_src": "http://127.0.0.2/x.jpg"}
+    answer = fake.post_json(forged)
+
+    assert answer == 200  # known image: acknowledged, so it is not sent again
+    order.refresh_from_db()
+    assert order.provider_state[f"upscale:{image_id}"] == ""  # but the link is not kept
+
+
+def test_a_finished_orders_upscale_webhook_is_acknowledged(with_webhooks, agent, photo):
+    order = place(agent, photo, "day_to_dusk")
+    order_run(order_id=order.pk)
+    for _ in range(50):
+        order_poll(order_id=order.pk)
+        order.refresh_from_db()
+        if order.is_finished:
+            break
+    image_id = next(iter(order.provider_state["sources"]))
+    link = order.provider_state[f"upscale:{image_id}"]
+
+    again = {"generated_image_id": image_id, "upscaled_image_src": link, "user_id": "u-1"}
+    assert with_webhooks.post_json(again) == 200

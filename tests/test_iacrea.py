@@ -1,5 +1,6 @@
 """The IACrea client against a fake IACrea that fetches our signed URLs for real."""
 
+import io
 import json
 import time
 
@@ -19,8 +20,9 @@ from orders.providers.iacrea import read_generation
 from orders.remote import webhook_secret, webhook_url
 from orders.services import order_poll, order_run
 
-from .factories import run_to_the_end
+from .factories import make_photo, run_to_the_end
 from .fakes import FakeIacrea
+from .images import jpeg_bytes
 
 
 @pytest.fixture
@@ -267,15 +269,49 @@ def test_a_job_request_that_timed_out_is_not_sent_twice(fake, agent, photo, sett
     settings.PROVIDER_TIMEOUT_SECONDS = 0.5
     settings.ORDER_PROVIDERS = {"declutter": ["iacrea", "local"]}
     fake.slow["/api/declutter_total/generate"] = [1.5]
+    credits = agent.credits
 
     order = run_to_the_end(place(agent, photo, "declutter", mask=painted(photo), auto=False))
 
-    assert (order.status, order.provider) == ("succeeded", "local")  # the next provider
+    # IACrea may have started the job: sending it again, or to the next provider, could
+    # run (and bill) it twice. The agent gets the credits back instead.
+    assert (order.status, order.provider) == ("failed", "iacrea")
+    assert order.message == "IACrea did not answer in time."
+    agent.refresh_from_db()
+    assert agent.credits == credits
     time.sleep(1.2)  # until the slow request has been handled
-    # IACrea may have started the job: sending it again could run (and bill) it twice.
     assert calls(fake) == ["/api/declutter_total/generate"]
     # And the late job finds no photo: the files were withdrawn when the order ended.
     assert [error.split(": ")[0] for error in fake.errors] == [
         "POST /api/declutter_total/generate"
     ] and "404" in fake.errors[0]
     fake.errors.clear()
+
+
+def test_the_handed_over_photo_carries_no_address_or_position(fake, agent, project):
+    photo = make_photo(project, data=jpeg_bytes(gps=True, comment=b"12 Rue des Lilas, Lyon"))
+    order = place(agent, photo, "declutter", auto=True)
+    order_run(order_id=order.pk)
+
+    handed = httpx.get(fake.seen[0].json["image_url"])
+
+    image = Image.open(io.BytesIO(handed.content))
+    assert image.format == "JPEG" and image.size == (600, 400)
+    assert "comment" not in image.info and "exif" not in image.info
+    assert b"Lilas" not in handed.content
+
+
+def test_a_result_download_that_times_out_is_tried_again_later(fake, agent, photo, settings):
+    settings.PROVIDER_TIMEOUT_SECONDS = 0.5
+    fake.polls_until_done = 0
+    order = place(agent, photo, "declutter", auto=True)
+    order_run(order_id=order.pk)
+    generation = Order.objects.get(pk=order.pk).provider_ref
+    fake.slow[f"/cdn/{generation}/1.jpg"] = [1.5]
+
+    order_poll(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == "processing"  # IACrea finished; only our download failed
+    order_poll(order_id=order.pk)
+    assert Order.objects.get(pk=order.pk).status == "succeeded"

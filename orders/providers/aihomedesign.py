@@ -10,9 +10,11 @@ At most 10 orders per 10 minutes per key: further orders wait in our queue.
 """
 
 import json
+import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+import httpx
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -22,8 +24,10 @@ from maskeditor.masks import to_editor_png
 from ..models import CatalogEntry, Order, ProviderAccount
 from . import aihd_catalog as catalog
 from .base import Outcome, Provider, ProviderBusy, ProviderError, Report, WebhookMatch
-from .http import ApiClient, provider_client
+from .http import ApiClient, provider_client, read_json
 from .inputs import as_jpeg, downloaded_result, painted_mask, upright_photo
+
+logger = logging.getLogger(__name__)
 
 MASK_SERVICE = "service-item-removal-mask"
 UPSCALE_KEY = "upscale:"  # provider_state key prefix, one per generated image id
@@ -61,13 +65,12 @@ class AiHomeDesignProvider(Provider):
     def submit(self, order: Order, report: Report) -> Outcome:
         service_name = catalog.SERVICE_NAMES[order.service]
         api = self.client()
-        if (
-            service_name in catalog.WITH_WIDGETS
-            and not CatalogEntry.objects.filter(service_name=service_name).exists()
-        ):
-            catalog.catalog_refresh(api, [service_name])
         body = {}
         if service_name in catalog.WITH_WIDGETS:
+            if not CatalogEntry.objects.filter(service_name=service_name).exists():
+                with _errors_read():
+                    catalog.catalog_refresh(api, [service_name])
+                report(5, None)
             picked = _selection(service_name, order.options)
             if isinstance(picked, str):
                 raise ProviderError(picked + ".", permanent=True)
@@ -75,103 +78,114 @@ class AiHomeDesignProvider(Provider):
         photo = upright_photo(order)  # the API ignores EXIF orientation; masks are upright
         _take_a_slot()
         with _errors_read():
-            remote_id = api.request(
+            upload = api.request(
                 "POST",
                 "/order/image",
                 files={"image": ("photo.jpg", as_jpeg(photo), "image/jpeg")},
                 data={"service_name": service_name},
-            ).json()["order_id"]
+            )
+            remote_id = _field(read_json(upload, self.label), "order_id")
             report(10, None)
             if service_name == MASK_SERVICE:
-                return self._submit_mask(api, order, remote_id, photo.size)
-            reply = api.request("POST", "/order", json={"order_id": remote_id, **body}).json()
-        return Outcome(
-            images=None,
-            ref=remote_id,
-            state={"image_id": reply.get("image_id", ""), "phase": "generating"},
-            eta_seconds=_eta(reply),
-        )
-
-    def _submit_mask(self, api, order, remote_id, size) -> Outcome:
-        before = api.request("GET", f"/order/{remote_id}/last-temp-image").json()
-        mask_png = to_editor_png(painted_mask(order, size))  # #7878CD on transparent
-        api.request(
-            "POST",
-            "/order/manual-mask",
-            files={"mask": ("mask.png", mask_png, "image/png")},
-            data={"order_id": remote_id},
-            idempotent=True,  # only the latest mask counts
-        )
-        reply = api.request(
-            "POST", "/order", json={"order_id": remote_id, "service_name": MASK_SERVICE}
-        ).json()
-        state = {"phase": "masking", "before_image_id": before.get("image_id", "")}
+                before = _json(api.request("GET", f"/order/{remote_id}/last-temp-image"))
+                api.request(
+                    "POST",
+                    "/order/manual-mask",
+                    files={"mask": ("mask.png", _mask_png(order, photo.size), "image/png")},
+                    data={"order_id": remote_id},
+                    idempotent=True,  # only the latest mask counts
+                )
+                body = {"service_name": MASK_SERVICE}
+                state = {"phase": "masking", "before_image_id": before.get("image_id", "")}
+            else:
+                state = {"phase": "generating"}
+            reply = _started(api, {"order_id": remote_id, **body})
         return Outcome(images=None, ref=remote_id, state=state, eta_seconds=_eta(reply))
 
     # --- Following the order ---------------------------------------------------------------
 
     def poll(self, order: Order, report: Report) -> Outcome:
         api = self.client()
-        state = order.provider_state
+        phase = order.provider_state.get("phase")
         with _errors_read():
-            if state.get("phase") == "masking":
+            if phase == "masking":
                 return self._poll_mask(api, order)
-            if state.get("phase") == "upscaling":
+            if phase == "upscaling":
                 return self._poll_upscales(api, order)
-            details = api.request("GET", f"/order/{order.provider_ref}").json()
-        if str(details.get("status", "")).lower() in ("failed", "error", "cancelled"):
-            raise ProviderError(
-                "AI HomeDesign could not make this edit.",
-                permanent=True,
-                detail=f"order status {details['status']!r}",
-            )
-        done = [
-            image
-            for image in details.get("generated_images") or []
-            if isinstance(image, dict) and image.get("src")
-        ]
-        expected = (details.get("service") or {}).get("result_count") or 1
-        if len(done) < expected:
-            report(40 if done else 25, None)
-            return Outcome(images=None)
-        done = done[: order.service_info.max_results]
-        sources = {image["id"]: image["src"] for image in done}
-        if not settings.PUBLIC_BASE_URL:  # no webhook can reach us: take the regular size
-            return Outcome(images=[downloaded_result(api, src) for src in sources.values()])
-        for image_id in sources:  # the links come by webhook
-            api.request("POST", f"/order/image/{image_id}/download/upscale", idempotent=True)
+            details = _json(api.request("GET", f"/order/{order.provider_ref}"))
+            if str(details.get("status", "")).lower() in ("failed", "error", "cancelled"):
+                raise ProviderError(
+                    "AI HomeDesign could not make this edit.",
+                    permanent=True,
+                    detail=f"order status {details['status']!r}",
+                )
+            done = [
+                image
+                for image in details.get("generated_images") or []
+                if isinstance(image, dict) and image.get("id") and image.get("src")
+            ]
+            expected = (details.get("service") or {}).get("result_count") or 1
+            if len(done) < expected:
+                report(40 if done else 25, None)
+                return Outcome(images=None)
+            sources = {
+                image["id"]: image["src"] for image in done[: order.service_info.max_results]
+            }
+            if not (settings.AIHOMEDESIGN_UPSCALE and settings.PUBLIC_BASE_URL):
+                return self._finished(api, order, list(sources.values()))
+            for image_id in sources:  # their links come by webhook
+                api.request("POST", f"/order/image/{image_id}/download/upscale", idempotent=True)
         report(70, None)
-        state = {f"{UPSCALE_KEY}{image_id}": "" for image_id in sources}
+        state = {
+            f"{UPSCALE_KEY}{i}": ""
+            for i in sources
+            if f"{UPSCALE_KEY}{i}" not in order.provider_state
+        }
         state |= {"phase": "upscaling", "sources": sources, "upscale_asked": _now()}
         return Outcome(images=None, state=state)
 
     def _poll_upscales(self, api, order) -> Outcome:
         state = order.provider_state
         sources = state["sources"]
-        upscaled = {i: state.get(f"{UPSCALE_KEY}{i}") for i in sources}
-        if all(upscaled.values()):
-            return Outcome(images=[downloaded_result(api, upscaled[i]) for i in sources])
-        asked = datetime.fromisoformat(state["upscale_asked"])
-        if timezone.now() - asked > timedelta(seconds=settings.AIHOMEDESIGN_UPSCALE_WAIT_SECONDS):
+        links = {i: state.get(f"{UPSCALE_KEY}{i}") or "" for i in sources}
+        waited = timezone.now() - datetime.fromisoformat(state["upscale_asked"])
+        if all(links.values()):
+            return self._finished(api, order, list(links.values()))
+        if waited > timedelta(seconds=settings.AIHOMEDESIGN_UPSCALE_WAIT_SECONDS):
             # The upscale webhook never came (not registered?): the regular images will do.
-            return Outcome(images=[downloaded_result(api, upscaled[i] or sources[i])
-                                   for i in sources])  # fmt: skip
+            return self._finished(api, order, [links[i] or sources[i] for i in sources])
         return Outcome(images=None)
 
     def _poll_mask(self, api, order) -> Outcome:
-        latest = api.request("GET", f"/order/{order.provider_ref}/last-temp-image").json()
+        latest = _json(api.request("GET", f"/order/{order.provider_ref}/last-temp-image"))
         if not latest.get("url") or latest.get("image_id") == order.provider_state.get(
             "before_image_id"
         ):
             return Outcome(images=None)  # the removal is not done yet
-        image = downloaded_result(api, latest["url"])
-        api.request(
-            "POST",
-            "/order/done",
-            data={"order_id": order.provider_ref, "image_id": latest["image_id"]},
-            idempotent=True,
+        outcome = self._finished(api, order, [latest["url"]])
+        try:  # "save the selected result into the order": theirs, ours is safe already
+            api.request(
+                "POST",
+                "/order/done",
+                data={"order_id": order.provider_ref, "image_id": latest["image_id"]},
+                idempotent=True,
+            )
+        except ProviderError as error:
+            logger.warning(
+                "AI HomeDesign order %s not marked done: %s", order.provider_ref, error.detail
+            )
+        return outcome
+
+    def _finished(self, api, order: Order, links: list[str]) -> Outcome:
+        images = [downloaded_result(api, link) for link in links]
+        asked = order.options.get("results", 1)
+        note = (
+            f"AI HomeDesign makes {len(images)} proposal{'s' if len(images) > 1 else ''} per "
+            "order; order a variation for another."
+            if asked > len(images)
+            else ""
         )
-        return Outcome(images=[image], state={"final_image_id": latest["image_id"]})
+        return Outcome(images=images, note=note)
 
     # --- Webhooks ------------------------------------------------------------------------
 
@@ -180,14 +194,69 @@ class AiHomeDesignProvider(Provider):
         image_id, link = payload.get("generated_image_id"), payload.get("upscaled_image_src")
         if isinstance(image_id, str) and isinstance(link, str) and image_id:
             key = f"{UPSCALE_KEY}{image_id}"
-            orders = mine.filter(status=Order.Status.PROCESSING, provider_state__has_key=key)
-            return [WebhookMatch(order, {key: link}) for order in orders]
+            return [WebhookMatch(order, _upscale_link(order, key, link))
+                    for order in mine.filter(provider_state__has_key=key)]  # fmt: skip
         # The generated-image webhook, as `image: {...}` or the older `images: [...]`: we
         # read the order details rather than trust the body.
         remote_id = payload.get("order_id")
         if isinstance(remote_id, str) and remote_id and ("image" in payload or "images" in payload):
             return [WebhookMatch(order) for order in mine.filter(provider_ref=remote_id)]
         return []
+
+
+def _upscale_link(order: Order, key: str, link: str) -> dict:
+    """The webhook's link, kept if it points where AI HomeDesign keeps its images (the host
+    of the regular images its API gave us): a webhook is not authenticated beyond the
+    secret in its URL, and this link is what we would download."""
+    hosts = {httpx.URL(src).host for src in order.provider_state.get("sources", {}).values()}
+    try:
+        url = httpx.URL(link)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.host not in hosts or url.scheme not in ("https", "http"):
+        logger.warning("Upscale link for order %s refused: %.200s", order.pk, link)
+        return {}
+    return {key: link}
+
+
+def _started(api: ApiClient, body: dict) -> dict:
+    """Submit the order. If the answer was lost on the way, the order may well be running:
+    it is followed like any other (it has its id), and the time limit ends it if not."""
+    try:
+        return _json(api.request("POST", "/order", json=body))
+    except ProviderError as error:
+        if not error.maybe_started:
+            raise
+        logger.warning(
+            "AI HomeDesign order %s: submission unconfirmed (%s)", body["order_id"], error.detail
+        )
+        return {}
+
+
+def _mask_png(order: Order, size) -> bytes:
+    return to_editor_png(painted_mask(order, size))  # #7878CD on transparent, as documented
+
+
+def _json(response) -> dict:
+    reply = read_json(response, "AI HomeDesign")
+    if not isinstance(reply, dict):
+        raise ProviderError(
+            "AI HomeDesign sent an answer we could not read.",
+            permanent=False,
+            detail=str(reply)[:300],
+        )
+    return reply
+
+
+def _field(reply: dict, name: str) -> str:
+    value = reply.get(name)
+    if not isinstance(value, str) or not value:
+        raise ProviderError(
+            "AI HomeDesign sent an answer we could not read.",
+            permanent=False,
+            detail=f"no {name} in {reply}"[:300],
+        )
+    return value
 
 
 def _selection(service_name: str, options: dict) -> dict | str:

@@ -20,12 +20,22 @@ class ProviderError(Exception):
     message is for the agent, `detail` for staff."""
 
     def __init__(
-        self, message: str, *, permanent: bool, detail: str = "", status: int = 0, body: str = ""
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        detail: str = "",
+        status: int = 0,
+        body: str = "",
+        maybe_started: bool = False,
     ):
         super().__init__(message)
         self.message, self.permanent, self.detail = message, permanent, detail
         # The HTTP answer that caused it, for clients that read their API's error bodies.
         self.status, self.body = status, body
+        # A job-starting request whose answer was lost: the job may be running there, so
+        # no other provider should be asked to do it too.
+        self.maybe_started = maybe_started
 
 
 class ProviderBusy(Exception):

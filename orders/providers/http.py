@@ -1,6 +1,7 @@
 """What every remote provider client shares: one httpx client with timeouts, retries with
 backoff on 429, 5xx and network errors, one error type, and safe result downloads."""
 
+import functools
 import io
 import logging
 import time
@@ -62,7 +63,12 @@ class ApiClient:
                 problem, wait = f"{type(error).__name__} on {method} {path}", None
                 status, body = 0, ""
                 if not idempotent and not isinstance(error, NOT_SENT):
-                    break
+                    raise ProviderError(
+                        f"{self.label} did not answer in time.",
+                        permanent=False,
+                        detail=problem,
+                        maybe_started=True,
+                    ) from None
             else:
                 if response.is_success:
                     return response
@@ -97,9 +103,37 @@ class ApiClient:
             raise ProviderError(
                 f"{self.label} sent an unusable result.", permanent=True, detail=url
             )
+        base = self.client.base_url
+        ours = "://" not in url or (httpx.URL(url).scheme, httpx.URL(url).host) == (
+            base.scheme,
+            base.host,
+        )  # the same host over plain http would carry our key in clear
+        try:
+            data = self._fetch(self.client if ours else self.anonymous, url, max_bytes)
+        except httpx.TransportError as error:  # the job is done there: try again later
+            raise ProviderError(
+                f"{self.label} is not answering right now.",
+                permanent=False,
+                detail=f"{type(error).__name__} on GET {url}",
+            ) from None
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+        except Image.DecompressionBombError:
+            raise ProviderError(
+                f"{self.label} sent a result with more pixels than allowed.",
+                permanent=True,
+                detail=url,
+            ) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise ProviderError(
+                f"{self.label} sent a result that is not an image.", permanent=True, detail=url
+            ) from None
+        return data
+
+    def _fetch(self, client: httpx.Client, url: str, max_bytes: int) -> bytes:
         data = bytearray()
-        ours = "://" not in url or httpx.URL(url).host == self.client.base_url.host
-        with (self.client if ours else self.anonymous).stream("GET", url) as response:
+        with client.stream("GET", url) as response:
             if not response.is_success:
                 raise ProviderError(
                     f"{self.label} lost the result.",
@@ -115,13 +149,6 @@ class ApiClient:
                         permanent=True,
                         detail=f"over {max_bytes} bytes from {url}",
                     )
-        try:
-            with Image.open(io.BytesIO(bytes(data))) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise ProviderError(
-                f"{self.label} sent a result that is not an image.", permanent=True, detail=url
-            ) from None
         return bytes(data)
 
 
@@ -138,13 +165,21 @@ def read_json(response: httpx.Response, label: str):
 
 
 def provider_client(*, label: str, base_url: str, headers: dict[str, str]) -> ApiClient:
-    """A client with this installation's timeout and backoff settings."""
+    """A client with this installation's timeout and backoff settings, kept for reuse (its
+    connections stay open between the calls of a job)."""
+    return _client(
+        label,
+        base_url,
+        tuple(sorted(headers.items())),
+        settings.PROVIDER_TIMEOUT_SECONDS,
+        settings.PROVIDER_BACKOFF_SECONDS,
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _client(label, base_url, headers, timeout, backoff) -> ApiClient:
     return ApiClient(
-        label=label,
-        base_url=base_url,
-        headers=headers,
-        timeout=settings.PROVIDER_TIMEOUT_SECONDS,
-        backoff=settings.PROVIDER_BACKOFF_SECONDS,
+        label=label, base_url=base_url, headers=dict(headers), timeout=timeout, backoff=backoff
     )
 
 

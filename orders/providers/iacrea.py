@@ -26,6 +26,7 @@ ENDPOINTS = {
     "exterior_creation": "create_exterior",
 }
 PENDING, SUCCEEDED, FAILED = {"STARTING", "PROCESSING"}, "SUCCEEDED", "FAILED"
+RESULT_WORDS = ("image", "result", "output", "generat", "url")
 
 
 class IacreaProvider(Provider):
@@ -142,7 +143,7 @@ def _job(order, endpoint, parent_generation, image_url, mask_url, size) -> dict:
 def _parent_generation(order: Order) -> str:
     """The IACrea generation this order is a variation of, if IACrea served the parent."""
     parent = order.parent
-    if parent and parent.provider == "iacrea" and parent.provider_ref:
+    if parent and parent.provider == "iacrea" and parent.status == Order.Status.SUCCEEDED:
         return parent.provider_ref
     return ""
 
@@ -181,16 +182,7 @@ def read_generation(reply: dict) -> tuple[str, list[str], int | None]:
             permanent=False,
             detail=f"no status in {reply}"[:500],
         )
-    urls = next(
-        (
-            value
-            for value in flat.values()
-            if isinstance(value, list)
-            and value
-            and all(isinstance(v, str) and v.startswith(("https://", "http://")) for v in value)
-        ),
-        [],
-    )
+    urls = _result_links(flat)
     variations = next(
         (
             value
@@ -200,6 +192,24 @@ def read_generation(reply: dict) -> tuple[str, list[str], int | None]:
         None,
     )
     return status.upper(), urls, variations
+
+
+def _result_links(flat: dict) -> list[str]:
+    """The list of http(s) links that holds the results: one named like results if there
+    are several, and never our own links (the photo we handed over)."""
+    ours = settings.PUBLIC_BASE_URL or "\0"
+    lists = [
+        (key, value)
+        for key, value in flat.items()
+        if isinstance(value, list)
+        and value
+        and all(
+            isinstance(v, str) and v.startswith(("https://", "http://")) and not v.startswith(ours)
+            for v in value
+        )
+    ]
+    named = [value for key, value in lists if any(word in key.lower() for word in RESULT_WORDS)]
+    return (named or [value for _, value in lists] or [[]])[0]
 
 
 def _generation_of(payload: dict) -> str:

@@ -30,16 +30,23 @@ def painted_mask(order: Order, size: tuple[int, int]) -> np.ndarray | None:
 
 
 def as_jpeg(image: Image.Image) -> bytes:
-    """For APIs that take JPEG or PNG: ours may be HEIC or WebP."""
+    """For APIs that take JPEG or PNG (ours may be HEIC or WebP): pixels only, no comment
+    or EXIF, which may hold the home's address or position."""
     buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, "JPEG", quality=95, subsampling=0)
+    _pixels_only(image).save(buffer, "JPEG", quality=95, subsampling=0)
     return buffer.getvalue()
 
 
 def as_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=3)
+    _pixels_only(image).save(buffer, "PNG", compress_level=3)
     return buffer.getvalue()
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
+    clean = image.convert("RGB")
+    clean.info = {}
+    return clean
 
 
 def downloaded_result(api: ApiClient, url: str, *, keep_alpha: bool = False) -> ResultImage:

@@ -3,6 +3,8 @@ order form, IACrea exterior creation from the mask editor, AdCreative background
 the worker follows each job (polls, webhooks from the fakes into the live server) until
 the gallery shows it."""
 
+import re
+
 import numpy as np
 import pytest
 from django.core.management import call_command
@@ -24,6 +26,7 @@ from .test_order_flow import IMAGES_LOADED, log_in
 def remote(settings, live_server):
     aihd, iacrea = FakeAiHomeDesign(), FakeIacrea()
     settings.PUBLIC_BASE_URL = live_server.url
+    settings.AIHOMEDESIGN_UPSCALE = True
     settings.REMOTE_POLL_SECONDS = 0
     settings.PROVIDER_BACKOFF_SECONDS = 0.01
     settings.AIHOMEDESIGN_API_KEY, settings.AIHOMEDESIGN_BASE_URL = aihd.key, aihd.url + "/v1"
@@ -122,3 +125,42 @@ def test_background_removal_by_adcreative_gives_a_transparent_png(
         assert (result.format, result.mode) == ("PNG", "RGBA")
         alpha = np.asarray(result)[..., 3]
     assert alpha[:, :250].max() == 0 and alpha[:, 350:].min() == 255  # left third cut out
+
+
+@pytest.mark.parametrize(
+    ("service", "provider", "paint"),
+    [
+        ("virtual_staging", "aihomedesign", False),
+        ("interior_design", "aihomedesign", False),
+        ("image_enhancement", "aihomedesign", False),
+        ("day_to_dusk", "aihomedesign", False),
+        ("item_removal", "aihomedesign", False),
+        ("item_removal_mask", "aihomedesign", True),
+        ("item_removal", "iacrea", False),
+        ("declutter", "iacrea", True),
+        ("exterior_creation", "iacrea", True),
+    ],
+)
+def test_every_remote_service_from_order_form_to_gallery(
+    page, remote, settings, service, provider, paint
+):
+    settings.ORDER_PROVIDERS = {service: [provider]}
+    user = make_user(f"{service}.{provider}@example.com")
+    photo = make_photo(make_project(user), data=jpeg_bytes((1000, 700)))
+    if paint:
+        open_editor(page, user, photo, service=service)
+        drag(page, (300, 450), (700, 450))
+    else:
+        log_in(page, user.email)
+        page.goto(photo.get_absolute_url())
+        page.get_by_role("link", name="Order an edit").click()
+        page.locator(f"[data-service={service}]").get_by_role("link", name="Choose").click()
+    page.get_by_role("button", name=re.compile("^Order for")).click()
+    expect(page.get_by_role("heading", name="Waiting to start")).to_be_visible()
+
+    call_command("db_worker", "--batch")
+
+    expect(page.get_by_test_id("gallery")).to_be_visible(timeout=15_000)
+    page.wait_for_function(IMAGES_LOADED)
+    order = Order.objects.get()
+    assert (order.status, order.provider) == ("succeeded", provider)
