@@ -148,13 +148,7 @@ def test_painted_removal_follows_the_mask_steps(fake, agent, photo):
 
 def test_results_come_through_the_upscale_webhook(with_webhooks, agent, photo):
     fake = with_webhooks
-    order = place(agent, photo, "day_to_dusk")
-    order_run(order_id=order.pk)
-    for _ in range(50):
-        order_poll(order_id=order.pk)
-        order.refresh_from_db()
-        if order.is_finished:
-            break
+    order = run_to_the_end(place(agent, photo, "day_to_dusk"), limit=50)
 
     assert order.status == "succeeded", order.error_detail
     assert any(p.endswith("/download/upscale") for p in requests(fake))
@@ -379,13 +373,8 @@ def test_an_upscale_link_elsewhere_than_their_storage_is_not_taken(with_webhooks
 
 
 def test_a_finished_orders_upscale_webhook_is_acknowledged(with_webhooks, agent, photo):
-    order = place(agent, photo, "day_to_dusk")
-    order_run(order_id=order.pk)
-    for _ in range(50):
-        order_poll(order_id=order.pk)
-        order.refresh_from_db()
-        if order.is_finished:
-            break
+    order = run_to_the_end(place(agent, photo, "day_to_dusk"), limit=50)
+    assert order.status == "succeeded"
     image_id = next(iter(order.provider_state["sources"]))
     link = order.provider_state[f"upscale:{image_id}"]
 

@@ -287,9 +287,12 @@ def _take_a_slot() -> None:
         account = ProviderAccount.objects.select_for_update().get(provider="aihomedesign")
         recent = [t for t in account.recent_orders if _parse(t) > now - window]
         if len(recent) >= settings.AIHOMEDESIGN_ORDERS_PER_WINDOW:
-            wait = (_parse(min(recent)) + window - now).total_seconds() + 1
+            oldest = _parse(min(recent)) if recent else now
+            wait = (oldest + window - now).total_seconds() + 1
             raise ProviderBusy(
-                "Waiting for a free slot at AI HomeDesign (10 orders per 10 minutes); "
+                "Waiting for a free slot at AI HomeDesign "
+                f"({settings.AIHOMEDESIGN_ORDERS_PER_WINDOW} orders per "
+                f"{round(window.total_seconds() / 60)} minutes); "
                 f"it starts in about {max(1, round(wait / 60))} min.",
                 retry_after=wait,
             )
@@ -321,6 +324,7 @@ def _errors_read():
 
 
 def _eta(reply: dict) -> int | None:
+    """Seconds, as one client reads it; the docs give no unit. Only shown to the agent."""
     eta = reply.get("eta")
     return eta if isinstance(eta, int) and not isinstance(eta, bool) and eta > 0 else None
 

@@ -61,6 +61,8 @@ class IacreaProvider(Provider):
         painted = painted_mask(order, photo.size)
         image_url = handover_store(order, "photo", as_jpeg(photo))
         mask_url = (
+            # No IACrea page says which colour marks the area: white on black, the usual
+            # convention, until they confirm (unconfirmed).
             handover_store(order, "mask", to_white_on_black_png(painted))
             if painted is not None
             else None
@@ -125,10 +127,13 @@ def _job(order, endpoint, parent_generation, image_url, mask_url, size) -> dict:
     """The documented fields of a generation or variation request, besides user_id."""
     webhook = {"webhook": webhook_url("iacrea")}
     if endpoint == "declutter_total":
-        if parent_generation:  # this call takes no webhook; a new mask is optional
+        # The declutter page shows its fields without their names. The variation's are
+        # named here after the exterior-creation page (unconfirmed); it lists no webhook.
+        if parent_generation:
             job = {"generation_id": parent_generation, "original_url": image_url}
             return job | ({"mask_url": mask_url} if mask_url else {})
-        # Without a mask IACrea finds the clutter itself ("auto"); with one, it is sent.
+        # "auto: false ... you will need to provide a mask" but no mask field is listed:
+        # it is sent as mask_url, the name every other IACrea endpoint uses (unconfirmed).
         job = {"image_url": image_url, "auto": mask_url is None}
         return job | ({"mask_url": mask_url} if mask_url else {}) | webhook
     room_type = {"room_type": order.options["exterior_type"]}

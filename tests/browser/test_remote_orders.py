@@ -11,7 +11,7 @@ from django.core.management import call_command
 from PIL import Image
 from playwright.sync_api import expect
 
-from orders.models import Order
+from orders.models import Order, ProviderAccount
 from orders.remote import webhook_url
 
 from ..factories import make_photo, make_project, make_user
@@ -164,3 +164,37 @@ def test_every_remote_service_from_order_form_to_gallery(
     page.wait_for_function(IMAGES_LOADED)
     order = Order.objects.get()
     assert (order.status, order.provider) == ("succeeded", provider)
+
+
+def test_staff_see_the_catalogue_mapping_and_provider_accounts(page, remote, screenshot):
+    staff = make_user("staff@example.com", is_staff=True, is_superuser=True)
+    call_command("aihomedesign_catalog")
+    ProviderAccount.objects.create(provider="iacrea", remaining_photos=41)
+    log_in(page, staff.email)
+
+    page.goto("/admin/orders/catalogentry/?service_name=service-day-to-dusk")
+    expect(page.get_by_role("row", name=re.compile("Golden Hour Sky.*Golden hour"))).to_be_visible()
+    screenshot("admin-catalog-entries")
+    page.goto("/admin/orders/provideraccount/")
+    expect(page.get_by_role("row", name=re.compile("iacrea.*41"))).to_be_visible()
+    screenshot("admin-provider-accounts")
+
+
+def test_an_order_waiting_for_the_rate_limit_says_so(page, remote, settings, screenshot):
+    settings.AIHOMEDESIGN_ORDERS_PER_WINDOW = 0
+    settings.ORDER_PROVIDERS = {"item_removal": ["aihomedesign"]}
+    user = make_user("wanda@example.com", name="Wanda Waiting")
+    photo = make_photo(make_project(user), data=jpeg_bytes((1000, 700)))
+    log_in(page, user.email)
+    page.goto(photo.get_absolute_url())
+    page.get_by_role("link", name="Order an edit").click()
+    page.locator("[data-service=item_removal]").get_by_role("link", name="Choose").click()
+    page.get_by_role("button", name=re.compile("^Order for")).click()
+
+    call_command("db_worker", "--batch")  # takes it, finds no free slot, puts it back
+
+    expect(page.get_by_text(re.compile("Waiting for a free slot at AI HomeDesign"))).to_be_visible(
+        timeout=10_000
+    )
+    expect(page.get_by_role("heading", name="Waiting to start")).to_be_visible()
+    screenshot("remote-order-waiting-for-slot")
