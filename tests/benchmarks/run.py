@@ -5,6 +5,8 @@
   decoding the same file and nothing else. Each measurement runs in a fresh process so its
   peak memory is its own.
 - Polling: the order status fragment against a bare view on the same gunicorn.
+- Webhooks: a provider's completion call answered (matched, poll queued) against the same
+  bare view.
 - Mask editor: drawing, undo and export on a 50 MP photo in Chromium, against the browser's
   own PNG encoding of the same canvas.
 - Item removal: the local engine against cv2.inpaint TELEA on a 12 MP room with a 14 % hole.
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import django
 
-from . import editor, inpaint, polling
+from . import editor, inpaint, polling, webhooks
 
 ROOT = Path(__file__).resolve().parents[2]
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
@@ -35,6 +37,7 @@ def main() -> None:
             )
         upload_benchmark(tmp, env)
         polling.run(tmp, env)
+        webhooks.run(tmp, env)
         editor.run(tmp, env)
         os.environ.update(env)
         django.setup()
