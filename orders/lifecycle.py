@@ -334,6 +334,15 @@ def order_reap(order: Order) -> bool:
         order_heartbeat(order)
         order_poll_later(order, seconds=0)
         return True
+    if order.provider_state.get("submitting"):
+        # Lost while handing the job over: the provider may have it, unknown to us.
+        return order_fail(
+            order,
+            message="The edit could not be confirmed; your credits are refunded. "
+            "Please order it again.",
+            detail=f"Worker lost while submitting to {order.provider}; not sent again, "
+            "as a second submission could be a second paid job.",
+        )
     if order.attempts < settings.ORDER_MAX_ATTEMPTS:
         with transaction.atomic():
             requeued = Order.objects.filter(

@@ -31,6 +31,7 @@ def order_run(*, order_id: str) -> None:
 
     for index, provider in enumerate(providers):
         lifecycle.order_record_provider(order, provider=provider.name)
+        lifecycle.order_state_update(order, {"submitting": provider.bills_per_job})
         try:
             outcome = provider.submit(order, _reporter(order))
         except ProviderBusy as busy:

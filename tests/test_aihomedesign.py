@@ -380,3 +380,26 @@ def test_a_finished_orders_upscale_webhook_is_acknowledged(with_webhooks, agent,
 
     again = {"generated_image_id": image_id, "upscaled_image_src": link, "user_id": "u-1"}
     assert with_webhooks.post_json(again) == 200
+
+
+def test_an_order_lost_while_submitting_is_refunded_not_sent_again(fake, agent, photo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders import lifecycle
+
+    order = place(agent, photo, "item_removal")
+    credits = Order.objects.get(pk=order.pk).owner.credits
+    # A worker took it and died while handing it to AI HomeDesign, as order_run does it.
+    assert lifecycle.order_claim(order)
+    lifecycle.order_record_provider(order, provider="aihomedesign")
+    lifecycle.order_state_update(order, {"submitting": True})
+    Order.objects.filter(pk=order.pk).update(lease_expires_at=timezone.now() - timedelta(1))
+
+    assert lifecycle.orders_reap_stranded() == 1
+
+    order.refresh_from_db()
+    assert order.status == "failed" and "could not be confirmed" in order.message
+    assert order.owner.credits == credits + get_service("item_removal").credits
+    assert fake.seen == []  # and nothing was sent again

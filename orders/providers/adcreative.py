@@ -32,6 +32,7 @@ RENEW_BEFORE = 300  # seconds: renew a token when fewer than these remain
 class AdCreativeProvider(Provider):
     name = "adcreative"
     label = "AdCreative"
+    bills_per_job = True
 
     def unavailable_reason(self) -> str | None:
         needed = (

@@ -3,8 +3,9 @@ aihomedesign-item-removal-mask.txt).
 
 Upload the photo with its service name (that creates AI HomeDesign's order), submit the
 order with the space and widget items of our options, then follow it: its generated-image
-webhook or order details. When webhooks can reach us, each generated image is fetched
-through the upscale download (full resolution), whose link only the webhook brings.
+webhook or order details. With AIHOMEDESIGN_UPSCALE (once the webhook is registered),
+each generated image is fetched through the upscale download (full resolution), whose
+link only the webhook brings.
 The painted removal has its own steps: manual mask, submit, last temp image, done.
 At most 10 orders per 10 minutes per key: further orders wait in our queue.
 """
@@ -36,6 +37,7 @@ UPSCALE_KEY = "upscale:"  # provider_state key prefix, one per generated image i
 class AiHomeDesignProvider(Provider):
     name = "aihomedesign"
     label = "AI HomeDesign"
+    bills_per_job = True
 
     def unavailable_reason(self) -> str | None:
         return None if settings.AIHOMEDESIGN_API_KEY else "needs an AI HomeDesign API key"

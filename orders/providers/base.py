@@ -69,6 +69,9 @@ class WebhookMatch:
 class Provider(ABC):
     name: str
     label: str
+    # A remote API that runs, and bills, a job per submission: an order whose worker died
+    # while submitting to it is refunded rather than submitted a second time.
+    bills_per_job = False
 
     def unavailable_reason(self) -> str | None:
         """None when this installation can use the provider, else why not (for agents)."""

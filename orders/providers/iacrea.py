@@ -32,6 +32,7 @@ RESULT_WORDS = ("image", "result", "output", "generat", "url")
 class IacreaProvider(Provider):
     name = "iacrea"
     label = "IACrea"
+    bills_per_job = True
 
     def unavailable_reason(self) -> str | None:
         if not (settings.IACREA_API_KEY and settings.IACREA_USER_ID):
