@@ -10,28 +10,21 @@ import os
 import statistics
 import time
 
-from .server import gunicorn, shell
+from .server import an_order, gunicorn, shell
 
 SECONDS = float(os.environ.get("BENCH_POLL_SECONDS", "5"))
 CLIENTS = 4
 
-SETUP = """
+SETUP = (
+    an_order("poll@example.com")
+    + """
 from django.test import Client
-from homedesign.accounts.models import User
-from homedesign.projects.models import Project
-from homedesign.projects.services import photo_add
-from django.core.files.uploadedfile import SimpleUploadedFile
-from orders.lifecycle import order_place
-from tests.images import jpeg_bytes
 
-user = User.objects.create_user("poll@example.com", "a long passphrase 123")
-project = Project.objects.create(owner=user, name="Polling")
-photo = photo_add(project=project, upload=SimpleUploadedFile("p.jpg", jpeg_bytes()))
-order = order_place(user=user, photo=photo, service="upscale", options={"scale": "2"})
 client = Client(HTTP_HOST="localhost")
 client.force_login(user)
 print(order.get_absolute_url(), client.cookies["sessionid"].value)
 """
+)
 
 
 def hammer(port: int, path: str, headers: dict, seconds: float, counts) -> None:

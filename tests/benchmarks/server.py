@@ -12,6 +12,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def an_order(email: str) -> str:
+    """A Django shell script that leaves `user` (a new account) and a queued `order`."""
+    return AN_ORDER.replace("EMAIL", email)
+
+
+AN_ORDER = """
+from django.core.files.uploadedfile import SimpleUploadedFile
+from homedesign.accounts.models import User
+from homedesign.projects.models import Project
+from homedesign.projects.services import photo_add
+from orders.lifecycle import order_place
+from tests.images import jpeg_bytes
+
+user = User.objects.create_user("EMAIL", "a long passphrase 123")
+project = Project.objects.create(owner=user, name="Benchmark")
+photo = photo_add(project=project, upload=SimpleUploadedFile("p.jpg", jpeg_bytes()))
+order = order_place(user=user, photo=photo, service="upscale", options={"scale": "2"})
+"""
+
+
 def shell(script: str, env: dict) -> list[str]:
     """Run a script in `manage.py shell`; return the words it printed."""
     result = subprocess.run(

@@ -7,29 +7,22 @@ import json
 import statistics
 import time
 
-from .server import gunicorn, shell
+from .server import an_order, gunicorn, shell
 
 CALLS = 300
 
-SETUP = """
-from django.core.files.uploadedfile import SimpleUploadedFile
+SETUP = (
+    an_order("hook@example.com")
+    + """
 from django.urls import reverse
-from homedesign.accounts.models import User
-from homedesign.projects.models import Project
-from homedesign.projects.services import photo_add
-from orders.lifecycle import order_place
 from orders.models import Order
 from orders.remote import webhook_secret
-from tests.images import jpeg_bytes
 
-user = User.objects.create_user("hook@example.com", "a long passphrase 123")
-project = Project.objects.create(owner=user, name="Webhooks")
-photo = photo_add(project=project, upload=SimpleUploadedFile("p.jpg", jpeg_bytes()))
-order = order_place(user=user, photo=photo, service="upscale", options={"scale": "2"})
 Order.objects.filter(pk=order.pk).update(status="processing", provider="iacrea",
                                          provider_ref="gen-1", provider_state={"remote": True})
 print(reverse("orders:webhook", args=["iacrea", webhook_secret("iacrea")]))
 """
+)
 
 
 def latencies(port: int, method: str, path: str, body: bytes = b"") -> list[float]:
