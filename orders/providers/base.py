@@ -86,8 +86,13 @@ class Provider(ABC):
         """Do the work (local) or hand it over (remote). Raises ProviderError or ProviderBusy."""
 
     def poll(self, order: Order, report: Report) -> Outcome:
-        """News of a remote job that submit() handed over (images=None: not yet)."""
-        raise NotImplementedError(f"{self.name} runs no remote jobs")
+        """News of a remote job that submit() handed over (images=None: not yet). Providers
+        that finish in submit() have none to give."""
+        raise ProviderError(
+            "This edit was lost; please try again.",
+            permanent=True,
+            detail=f"{self.name} finishes its work in submit(); it follows no remote jobs",
+        )
 
     def webhook_matches(self, payload: dict) -> list[WebhookMatch]:
         """The orders a webhook payload from this provider is about (none: unknown)."""
