@@ -315,3 +315,11 @@ def test_a_result_download_that_times_out_is_tried_again_later(fake, agent, phot
     assert order.status == "processing"  # IACrea finished; only our download failed
     order_poll(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "succeeded"
+
+
+def test_an_oversized_webhook_is_refused_unread(client, monkeypatch):
+    monkeypatch.setattr("orders.remote.WEBHOOK_MAX_BYTES", 1000)
+    path = reverse("orders:webhook", args=["iacrea", webhook_secret("iacrea")])
+    big = json.dumps({"generation_id": "x", "padding": "a" * 2000})
+
+    assert client.post(path, big, content_type="application/json").status_code == 413
