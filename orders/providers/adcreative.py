@@ -20,7 +20,7 @@ from django.core.cache import cache
 
 from ..models import Order
 from .base import Outcome, Provider, ProviderError, Report, WebhookMatch
-from .http import ApiClient, provider_client, read_json
+from .http import ApiClient, provider_client, read_json, read_object
 from .inputs import as_jpeg, downloaded_result, upright_photo
 
 T = TypeVar("T")
@@ -182,7 +182,7 @@ def _token() -> str:
         "applicationId": settings.ADCREATIVE_APPLICATION_ID,
         "jwtPrivateKey": settings.ADCREATIVE_JWT_PRIVATE_KEY,
     }
-    reply = read_json(
+    reply = read_object(
         _api().request(
             "POST",
             "/api/v1/Authorization/GenerateJwtToken",
@@ -192,7 +192,7 @@ def _token() -> str:
         ),
         "AdCreative",
     )
-    token = reply.get("accessToken") if isinstance(reply, dict) else None
+    token = reply.get("accessToken")
     if not isinstance(token, str) or not token:
         raise ProviderError(
             "AdCreative sent an answer we could not read.",

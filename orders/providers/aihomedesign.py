@@ -25,7 +25,7 @@ from maskeditor.masks import to_editor_png
 from ..models import CatalogEntry, Order, ProviderAccount
 from . import aihd_catalog as catalog
 from .base import Outcome, Provider, ProviderBusy, ProviderError, Report, WebhookMatch
-from .http import ApiClient, provider_client, read_json
+from .http import ApiClient, provider_client, read_object
 from .inputs import as_jpeg, downloaded_result, painted_mask, upright_photo
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class AiHomeDesignProvider(Provider):
                 files={"image": ("photo.jpg", as_jpeg(photo), "image/jpeg")},
                 data={"service_name": service_name},
             )
-            remote_id = _field(read_json(upload, self.label), "order_id")
+            remote_id = _field(_json(upload), "order_id")
             report(10, None)
             if service_name == MASK_SERVICE:
                 before = _json(api.request("GET", f"/order/{remote_id}/last-temp-image"))
@@ -240,14 +240,7 @@ def _mask_png(order: Order, size) -> bytes:
 
 
 def _json(response) -> dict:
-    reply = read_json(response, "AI HomeDesign")
-    if not isinstance(reply, dict):
-        raise ProviderError(
-            "AI HomeDesign sent an answer we could not read.",
-            permanent=False,
-            detail=str(reply)[:300],
-        )
-    return reply
+    return read_object(response, "AI HomeDesign")
 
 
 def _field(reply: dict, name: str) -> str:

@@ -164,6 +164,16 @@ def read_json(response: httpx.Response, label: str):
         ) from None
 
 
+def read_object(response: httpx.Response, label: str) -> dict:
+    """The answer's JSON object (every documented answer but a few lists is one)."""
+    reply = read_json(response, label)
+    if not isinstance(reply, dict):
+        raise ProviderError(
+            f"{label} sent an answer we could not read.", permanent=False, detail=str(reply)[:300]
+        )
+    return reply
+
+
 def provider_client(*, label: str, base_url: str, headers: dict[str, str]) -> ApiClient:
     """A client with this installation's timeout and backoff settings, kept for reuse (its
     connections stay open between the calls of a job)."""

@@ -15,7 +15,7 @@ from maskeditor.masks import to_white_on_black_png
 from ..models import Order, ProviderAccount
 from ..remote import handover_store, webhook_url
 from .base import Outcome, Provider, ProviderError, Report, WebhookMatch
-from .http import ApiClient, provider_client, read_json
+from .http import ApiClient, provider_client, read_object
 from .inputs import as_jpeg, downloaded_result, painted_mask, upright_photo
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,9 @@ class IacreaProvider(Provider):
         body = {"user_id": settings.IACREA_USER_ID} | _job(
             order, endpoint, parent_generation, image_url, mask_url, photo.size
         )
-        reply = _object(self.client().request("POST", f"/{endpoint}/{action}", json=body))
+        reply = read_object(
+            self.client().request("POST", f"/{endpoint}/{action}", json=body), self.label
+        )
         generation = reply.get("generation_id")
         if not isinstance(generation, str) or not generation:
             raise ProviderError(
@@ -92,7 +94,9 @@ class IacreaProvider(Provider):
         body = {"user_id": settings.IACREA_USER_ID, "generation_id": order.provider_ref}
         endpoint = order.provider_state.get("endpoint", ENDPOINTS[order.service])
         status, urls, variations = read_generation(
-            _object(api.request("POST", f"/{endpoint}/get", json=body, idempotent=True))
+            read_object(
+                api.request("POST", f"/{endpoint}/get", json=body, idempotent=True), self.label
+            )
         )
         if status == FAILED:
             raise ProviderError(
@@ -152,15 +156,6 @@ def _parent_generation(order: Order) -> str:
     if parent and parent.provider == "iacrea" and parent.status == Order.Status.SUCCEEDED:
         return parent.provider_ref
     return ""
-
-
-def _object(response) -> dict:
-    reply = read_json(response, "IACrea")
-    if not isinstance(reply, dict):
-        raise ProviderError(
-            "IACrea sent an answer we could not read.", permanent=False, detail=str(reply)[:300]
-        )
-    return reply
 
 
 def _flattened(reply: dict) -> dict:
