@@ -39,6 +39,7 @@ browser:
 
 test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check --quiet .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

@@ -33,7 +33,7 @@ def read_mask(file: IO[bytes], *, size: tuple[int, int]) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
         if image.format != "PNG":
             raise MaskRejected(f"The mask must be a PNG image, not {image.format}.")
         if image.size != size:

@@ -4,9 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from homedesign.accounts.models import AnyUser
+
 
 class MaskQuerySet(models.QuerySet):
-    def for_user(self, user) -> "MaskQuerySet":
+    def for_user(self, user: AnyUser) -> "MaskQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
 

@@ -8,10 +8,10 @@ from django.utils.html import format_html
 from homedesign.accounts.credits import NotEnoughCredits
 from homedesign.accounts.models import CreditEntry
 
-from . import lifecycle
+from . import lifecycle, services
 from .models import CatalogEntry, Order, OrderResult, ProviderAccount, ShareLink
 from .providers.aihd_catalog import maps_to
-from .remote import webhook_url
+from .providers.handover import webhook_url
 
 
 class OrderResultInline(admin.TabularInline):
@@ -61,7 +61,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry (charges the credits again)")
     def retry(self, request, queryset) -> None:
-        self._apply(request, queryset, lifecycle.order_retry, "queued again")
+        self._apply(request, queryset, services.order_retry, "queued again")
 
     @admin.action(description="Cancel queued orders (refunds)")
     def cancel(self, request, queryset) -> None:

@@ -14,11 +14,17 @@ class MaskUse(StrEnum):
     REQUIRED = "required"
 
 
+class OptionKind(StrEnum):
+    CHOICE = "choice"
+    BOOL = "bool"
+    INT = "int"
+
+
 @dataclass(frozen=True)
 class Option:
     name: str
     label: str
-    kind: str  # "choice", "bool" or "int"
+    kind: OptionKind
     default: str | bool | int
     choices: tuple[tuple[str, str], ...] = ()
     min_value: int | None = None
@@ -96,7 +102,7 @@ def results_option(maximum: int) -> Option:
     return Option(
         "results",
         "Number of results",
-        "int",
+        OptionKind.INT,
         1,
         min_value=1,
         max_value=maximum,
@@ -104,8 +110,8 @@ def results_option(maximum: int) -> Option:
     )
 
 
-ROOM = Option("room_type", "Room type", "choice", "living_room", ROOM_TYPES)
-STYLE = Option("style", "Style", "choice", "modern", STYLES)
+ROOM = Option("room_type", "Room type", OptionKind.CHOICE, "living_room", ROOM_TYPES)
+STYLE = Option("style", "Style", OptionKind.CHOICE, "modern", STYLES)
 
 SERVICES: dict[str, Service] = {
     service.key: service
@@ -129,7 +135,7 @@ SERVICES: dict[str, Service] = {
             options=(
                 ROOM,
                 STYLE,
-                Option("colour", "Colour scheme", "choice", "any", COLOURS),
+                Option("colour", "Colour scheme", OptionKind.CHOICE, "any", COLOURS),
                 results_option(4),
             ),
             variations=True,
@@ -142,10 +148,10 @@ SERVICES: dict[str, Service] = {
             credits=1,
             providers=("local", "aihomedesign"),
             options=(
-                Option("scene", "Scene", "choice", "indoor", SCENES),
-                Option("white_balance", "Correct white balance", "bool", True),
-                Option("local_contrast", "Bring out detail in shadows", "bool", True),
-                Option("sharpen", "Sharpen", "bool", True),
+                Option("scene", "Scene", OptionKind.CHOICE, "indoor", SCENES),
+                Option("white_balance", "Correct white balance", OptionKind.BOOL, True),
+                Option("local_contrast", "Bring out detail in shadows", OptionKind.BOOL, True),
+                Option("sharpen", "Sharpen", OptionKind.BOOL, True),
             ),
             at_least_one=("white_balance", "local_contrast", "sharpen"),
             variations=True,
@@ -157,8 +163,8 @@ SERVICES: dict[str, Service] = {
             credits=2,
             providers=("local", "aihomedesign"),
             options=(
-                Option("sky_style", "Sky", "choice", "golden_hour", SKY_STYLES),
-                Option("remove_shadows", "Soften harsh shadows", "bool", True),
+                Option("sky_style", "Sky", OptionKind.CHOICE, "golden_hour", SKY_STYLES),
+                Option("remove_shadows", "Soften harsh shadows", OptionKind.BOOL, True),
             ),
             variations=True,
         ),
@@ -190,7 +196,7 @@ SERVICES: dict[str, Service] = {
             mask=MaskUse.OPTIONAL,
             mask_hint="Optional: paint the clutter to remove; without a mask it is found "
             "automatically (needs a remote provider).",
-            options=(Option("auto", "Find clutter automatically", "bool", True),),
+            options=(Option("auto", "Find clutter automatically", OptionKind.BOOL, True),),
             max_mask_share=0.5,
             variations=True,
         ),
@@ -202,7 +208,9 @@ SERVICES: dict[str, Service] = {
             providers=("iacrea",),
             mask=MaskUse.REQUIRED,
             mask_hint="Paint the area where the terrace, pool or court should be.",
-            options=(Option("exterior_type", "Create", "choice", "TERRACE", EXTERIOR_TYPES),),
+            options=(
+                Option("exterior_type", "Create", OptionKind.CHOICE, "TERRACE", EXTERIOR_TYPES),
+            ),
             variations=True,
         ),
         Service(
@@ -218,7 +226,7 @@ SERVICES: dict[str, Service] = {
             "A larger, sharper version for print and large screens.",
             credits=1,
             providers=("local",),
-            options=(Option("scale", "Scale", "choice", "2", SCALES),),
+            options=(Option("scale", "Scale", OptionKind.CHOICE, "2", SCALES),),
         ),
     )
 }
@@ -236,17 +244,18 @@ def clean_options(service: Service, options: dict) -> dict:
     cleaned = {}
     for option in service.options:
         value = options.get(option.name, option.default)
-        if option.kind == "choice":
+        if option.kind == OptionKind.CHOICE:
             value = str(value)
             if value not in dict(option.choices):
                 raise ValueError(f"{option.label}: {value!r} is not one of the choices")
-        elif option.kind == "bool":
+        elif option.kind == OptionKind.BOOL:
             if not isinstance(value, bool):
                 raise ValueError(f"{option.label}: expected true or false")
         else:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{option.label}: expected a whole number")
-            if not option.min_value <= value <= option.max_value:
+            low, high = option.min_value or 0, option.max_value or value
+            if not low <= value <= high:
                 raise ValueError(
                     f"{option.label}: must be between {option.min_value} and {option.max_value}"
                 )
@@ -270,9 +279,9 @@ def describe_options(service: Service, options: dict) -> list[OptionSummary]:
     summary = []
     for option in service.options:
         value = options.get(option.name, option.default)
-        if option.kind == "choice":
+        if option.kind == OptionKind.CHOICE:
             shown = dict(option.choices).get(str(value), str(value))
-        elif option.kind == "bool":
+        elif option.kind == OptionKind.BOOL:
             shown = "Yes" if value else "No"
         else:
             shown = str(value)

@@ -1,18 +1,20 @@
+from typing import Any
+
 from django import forms
 
-from .catalog import MaskUse, Service
+from .catalog import MaskUse, OptionKind, Service
 
 
 def order_form_class(service: Service) -> type[forms.Form]:
     """A form with one field per catalogue option, plus the mask when the service takes one."""
     fields: dict[str, forms.Field] = {}
     for option in service.options:
-        if option.kind == "choice":
+        if option.kind == OptionKind.CHOICE:
             fields[option.name] = forms.ChoiceField(
                 label=option.label, choices=option.choices, initial=option.default,
                 help_text=option.help_text,
             )  # fmt: skip
-        elif option.kind == "bool":
+        elif option.kind == OptionKind.BOOL:
             fields[option.name] = forms.BooleanField(
                 label=option.label, required=False, initial=option.default,
                 help_text=option.help_text,
@@ -32,15 +34,15 @@ def order_form_class(service: Service) -> type[forms.Form]:
             help_text="A PNG of the photo's size: #7878CD where to edit, clear elsewhere.",
             widget=forms.ClearableFileInput(attrs={"accept": "image/png"}),
         )
-    fields["mask_required"] = service.mask == MaskUse.REQUIRED
-    return type(f"{service.key.title().replace('_', '')}OrderForm", (OrderForm,), fields)
+    attributes: dict[str, object] = {**fields, "mask_required": service.mask == MaskUse.REQUIRED}
+    return type(f"{service.key.title().replace('_', '')}OrderForm", (OrderForm,), attributes)
 
 
 class OrderForm(forms.Form):
     mask_required = False
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if self.mask_required and not data.get("mask_id") and not data.get("mask"):
             raise forms.ValidationError("Paint the area to change first.")
         return data

@@ -1,26 +1,49 @@
 import secrets
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from .catalog import SERVICE_CHOICES, Service, describe_options, get_service
+from homedesign.accounts.models import AnyUser
+from homedesign.projects.models import Project
+
+from .catalog import (
+    SERVICE_CHOICES,
+    OptionKind,
+    OptionSummary,
+    Service,
+    describe_options,
+    get_service,
+)
 
 
 class OrderQuerySet(models.QuerySet):
-    def for_user(self, user) -> "OrderQuerySet":
+    def for_user(self, user: AnyUser) -> "OrderQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
-    def unfinished(self) -> "OrderQuerySet":
-        return self.filter(status__in=Order.UNFINISHED)
-
-    def stranded(self, now=None) -> "OrderQuerySet":
+    def stranded(self, now: datetime | None = None) -> "OrderQuerySet":
         """Processing, but nobody has reported on them within their lease: the worker died."""
         return self.filter(
             status=Order.Status.PROCESSING, lease_expires_at__lt=now or timezone.now()
         )
+
+    def gallery_groups(self) -> list[tuple["Order", list["Order"]]]:
+        """Each first order with itself and its variations, as galleries show them; newest
+        first. A variation whose parent is not among these orders stands on its own."""
+        orders: list[Order] = list(self)  # type: ignore[arg-type]  # django-stubs: Self rows
+        ids = {order.pk for order in orders}
+        children: dict[uuid.UUID, list[Order]] = {}
+        for order in orders:
+            if order.parent_id in ids:
+                children.setdefault(order.parent_id, []).append(order)
+        return [
+            (root, [root, *reversed(children.get(root.pk, []))])
+            for root in orders
+            if root.parent_id not in ids
+        ]
 
 
 def order_file_path(result: "OrderResult", filename: str) -> str:
@@ -116,7 +139,7 @@ class Order(models.Model):
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
-    def option_summary(self):
+    def option_summary(self) -> list[OptionSummary]:
         return describe_options(self.service_info, self.options)
 
     @property
@@ -126,7 +149,7 @@ class Order(models.Model):
         picks = [
             summary.value.split(" (")[0]
             for option, summary in zip(info.options, self.option_summary(), strict=True)
-            if option.kind == "choice"
+            if option.kind == OptionKind.CHOICE
         ]
         return " · ".join(picks)
 
@@ -164,11 +187,11 @@ class OrderResult(models.Model):
     @property
     def download_name(self) -> str:
         stem = self.order.photo.original_name.rsplit(".", 1)[0]
-        extension = self.full.name.rsplit(".", 1)[-1]
+        extension = str(self.full.name).rsplit(".", 1)[-1]
         return f"{stem}-{self.order.service}-{self.index + 1}.{extension}"
 
     def stored_files(self) -> list[str]:
-        return [f.name for f in (self.full, self.display, self.thumbnail) if f]
+        return [f.name for f in (self.full, self.display, self.thumbnail) if f.name]
 
 
 def new_share_token() -> str:
@@ -176,14 +199,8 @@ def new_share_token() -> str:
 
 
 class ShareLinkQuerySet(models.QuerySet):
-    def for_user(self, user) -> "ShareLinkQuerySet":
+    def for_user(self, user: AnyUser) -> "ShareLinkQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
-
-    def live(self) -> "ShareLinkQuerySet":
-        now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
-        )
 
 
 class ShareLink(models.Model):
@@ -240,8 +257,15 @@ class ShareLink(models.Model):
         return reverse("orders:share_page", args=[self.token])
 
     @property
-    def subject(self):
-        return self.project or self.order
+    def subject(self) -> "Project | Order":
+        return self.project or self.order  # type: ignore[return-value]  # one is set (constraint)
+
+    @property
+    def subject_url(self) -> str:
+        """Where its owner manages the link: the project's gallery or the order's page."""
+        if self.project_id:
+            return reverse("orders:project_gallery", args=[self.project_id])
+        return self.subject.get_absolute_url()
 
     @property
     def is_live(self) -> bool:

@@ -1,126 +1,151 @@
-"""Flows around orders: running one through its provider, deleting results, sharing."""
+"""Flows around orders that agents, staff and the clock start: placing an order (and its
+variations), retrying, cancelling, recovering orders whose worker died, taking a provider's
+webhook, deleting results, sharing. They call the state machine (orders.lifecycle), the
+provider routing, and queue work on commit (orders.tasks).
+"""
 
 import logging
-import traceback
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from homedesign.projects.models import Project
+from homedesign.accounts.models import User
+from homedesign.projects.models import Photo, Project
+from maskeditor.masks import check_coverage
+from maskeditor.models import Mask
 
-from . import lifecycle
+from . import lifecycle, processing, tasks
+from .catalog import MaskUse, clean_options, get_service
 from .models import Order, OrderResult, ShareLink
-from .providers import REGISTRY, candidates, refusal
-from .providers.base import ProviderBusy, ProviderError
+from .providers import provider_for, refusal
+from .providers.base import Provider
 
 logger = logging.getLogger(__name__)
 
 
-def order_run(*, order_id: str) -> None:
-    order = Order.objects.select_related("photo", "owner", "mask").get(pk=order_id)
-    if not lifecycle.order_claim(order):
-        return  # finished, cancelled, or another worker has it
-    providers = candidates(order)
-    if not providers:
-        lifecycle.order_fail(order, message=refusal(order))
-        return
-
-    for index, provider in enumerate(providers):
-        lifecycle.order_record_provider(order, provider=provider.name)
-        lifecycle.order_state_update(order, {"submitting": provider.bills_per_job})
-        try:
-            outcome = provider.submit(order, _reporter(order))
-        except ProviderBusy as busy:
-            lifecycle.order_defer(order, seconds=busy.retry_after, message=busy.message)
-            return
-        except ProviderError as error:
-            if not error.permanent and not error.maybe_started and index + 1 < len(providers):
-                # A provider that is down now: the next one in the list may serve it.
-                logger.warning("Order %s: %s failed (%s); trying the next provider",
-                               order.pk, provider.name, error.detail)  # fmt: skip
-                continue
-            lifecycle.order_fail(order, message=error.message, detail=error.detail or repr(error))
-            return
-        except Exception:
-            _crashed(order, provider)
-            return
-        break
-    if outcome.ref:
-        lifecycle.order_record_provider(order, provider=provider.name, ref=outcome.ref)
-    if outcome.images is not None:
-        lifecycle.order_succeed(order, outcome.images, note=outcome.note)
-    else:  # handed over: followed by polls from now on
-        lifecycle.order_await(order, state=outcome.state, eta_seconds=outcome.eta_seconds)
+class OrderRefused(Exception):
+    """The order cannot be placed; the message is for the agent."""
 
 
-def order_poll(*, order_id: str, token: int | None = None) -> None:
-    """Ask the provider for news of the order's remote job; finish it or look again later.
-    A poll whose token is not the order's latest was superseded by a sooner one."""
-    order = Order.objects.select_related("photo", "owner", "mask").get(pk=order_id)
-    if order.status != Order.Status.PROCESSING or not order.provider_state.get("remote"):
-        return  # finished meanwhile (a webhook and a poll raced), or not a remote job
-    if token is not None and token != order.poll_token:
-        return
-    provider = REGISTRY[order.provider]
-    waited = (timezone.now() - order.started_at).total_seconds()
-    if waited > settings.REMOTE_MAX_WAIT_SECONDS:
-        lifecycle.order_fail(
-            order,
-            message=f"{provider.label} did not finish this edit in time; please try again.",
-            detail=f"No result after {waited / 60:.0f} minutes.",
-        )
-        return
+def order_place(
+    *,
+    user: User,
+    photo: Photo,
+    service: str,
+    options: dict,
+    mask: Mask | None = None,
+    parent: Order | None = None,
+) -> Order:
+    """Check, charge and queue an order: every rule an order must meet is checked here,
+    once, before anything is charged. `mask` is the painted mask version it uses.
+    Raises OrderRefused, MaskRejected (coverage) or NotEnoughCredits."""
+    order = _order_checked(
+        user=user, photo=photo, service=service, options=options, mask=mask, parent=parent
+    )
+    with transaction.atomic():
+        lifecycle.order_accept(order)
+        tasks.order_enqueue(order.pk)
+    return order
+
+
+def _order_checked(
+    *,
+    user: User,
+    photo: Photo,
+    service: str,
+    options: dict,
+    mask: Mask | None,
+    parent: Order | None,
+) -> Order:
+    """The order as it would be placed (not saved), or OrderRefused saying why not."""
+    info = get_service(service)
+    if photo.project.owner_id != user.pk:
+        raise OrderRefused("That photo is not yours.")
     try:
-        outcome = provider.poll(order, _reporter(order))
-    except ProviderBusy as busy:  # rate-limited while following the job: look later
+        options = clean_options(info, options)
+    except ValueError as error:
+        raise OrderRefused(str(error)) from None
+    if info.mask == MaskUse.REQUIRED and mask is None:
+        raise OrderRefused(f"{info.label} needs a mask: paint the area to change.")
+    if mask is not None:
+        if mask.photo_id != photo.pk:
+            raise OrderRefused("That mask was painted on another photo. Paint this one.")
+        check_coverage(mask.painted_share, at_most=info.max_mask_share)
+    if parent:
+        if parent.photo_id != photo.pk or parent.service != service:
+            raise OrderRefused("A variation must be of the same photo and service.")
+        parent = parent.parent or parent  # variations hang off the first order, one level deep
+    order = Order(
+        owner=user,
+        photo=photo,
+        service=service,
+        options=options,
+        parent=parent,
+        credits_charged=info.credits,
+        mask=mask,
+    )
+    if provider_for(order) is None:
+        raise OrderRefused(refusal(order))  # say so now, rather than charge and refund
+    return order
+
+
+def order_retry(order: Order) -> bool:
+    """Staff send a failed or cancelled order round again; it is charged again."""
+    with transaction.atomic():
+        requeued = lifecycle.order_retry(order)
+        if requeued:
+            tasks.order_enqueue(order.pk)
+    return requeued
+
+
+def order_reap(order: Order) -> bool:
+    """A processing order whose lease ran out lost its worker: queue it again, or, after
+    the last attempt, fail it with a refund. Returns whether it did anything."""
+    if not lifecycle.order_is_stranded(order):
+        return False
+    if order.provider_state.get("remote"):
+        # The job runs at the provider; only our polling stopped. Sending it again would
+        # pay the provider twice: ask it for news instead.
+        logger.warning("Order %s: polling of its remote job had stopped; resumed", order.pk)
         lifecycle.order_heartbeat(order)
-        lifecycle.order_poll_later(order, seconds=min(busy.retry_after, _half_a_lease()))
-        return
-    except ProviderError as error:
-        if error.permanent:
-            lifecycle.order_fail(order, message=error.message, detail=error.detail or repr(error))
-        else:  # the provider is unreachable for now; the job may still be running there
-            logger.warning("Order %s: polling %s failed (%s)", order.pk, provider.name, error)
-            lifecycle.order_heartbeat(order)
-            lifecycle.order_poll_later(order)
-        return
-    except Exception:
-        _crashed(order, provider)
-        return
-    if outcome.state:
-        lifecycle.order_state_update(order, outcome.state)
-    if outcome.images is not None:
-        lifecycle.order_succeed(order, outcome.images, note=outcome.note)
-    else:
-        lifecycle.order_heartbeat(order, eta_seconds=outcome.eta_seconds)
-        lifecycle.order_poll_later(order)
-
-
-def _reporter(order: Order):
-    def report(progress: int, eta_seconds: int | None) -> None:
-        lifecycle.order_heartbeat(order, progress=progress, eta_seconds=eta_seconds)
-
-    return report
-
-
-def _half_a_lease() -> float:
-    return settings.ORDER_LEASE_SECONDS / 2
-
-
-def _crashed(order: Order, provider) -> None:
-    logger.exception("Order %s failed in provider %s", order.pk, provider.name)
-    lifecycle.order_fail(
+        tasks.order_poll_later(order, seconds=0)
+        return True
+    if order.provider_state.get("submitting"):
+        # Lost while handing the job over: the provider may have it, unknown to us.
+        return processing.order_fail(
+            order,
+            message="The edit could not be confirmed; your credits are refunded. "
+            "Please order it again.",
+            detail=f"Worker lost while submitting to {order.provider}; not sent again, "
+            "as a second submission could be a second paid job.",
+        )
+    if order.attempts < settings.ORDER_MAX_ATTEMPTS:
+        with transaction.atomic():
+            requeued = lifecycle.order_requeue(order)
+            if requeued:
+                logger.warning("Order %s lost its worker; queued again", order.pk)
+                tasks.order_enqueue(order.pk)
+        return requeued
+    return processing.order_fail(
         order,
-        message="Something went wrong while editing this photo; please try again.",
-        detail=traceback.format_exc(),
+        message="The edit could not be finished; please try again later.",
+        detail=f"Worker lost {order.attempts} times (lease expired); gave up.",
     )
 
 
-def webhook_receive(provider, payload: dict) -> int:
+def orders_reap_stranded() -> int:
+    """Recover every order whose worker died; run on a schedule (`manage.py serve` and
+    `manage.py reap_orders`), never by a page view."""
+    return sum(order_reap(order) for order in Order.objects.stranded())
+
+
+def webhook_receive(*, provider: Provider, payload: dict) -> int:
     """Match a provider's webhook to its orders, keep what only the webhook tells, and have
     the worker look at them now. Returns how many orders it concerned (0: unknown)."""
     matches = provider.webhook_matches(payload)
@@ -129,23 +154,28 @@ def webhook_receive(provider, payload: dict) -> int:
             continue  # a duplicate, or news of an order we finished already
         if match.state:
             lifecycle.order_state_update(match.order, match.state)
-        lifecycle.order_poll_later(match.order, seconds=0)
+        tasks.order_poll_later(match.order, seconds=0)
     return len(matches)
 
 
 def result_delete(*, result: OrderResult) -> None:
     files = result.stored_files()
     result.delete()
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    transaction.on_commit(lambda: _delete_files(files))
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
 
 
 def share_link_create(
     *,
-    owner,
+    owner: User,
     subject: Order | Project,
     expires_at: datetime | None,
     include_originals: bool,
-    result_ids: list[str] = (),
+    result_ids: Sequence[str] = (),
 ) -> ShareLink:
     """A link to the subject's results, or to the ones picked among them."""
     link = ShareLink.objects.create(
@@ -159,6 +189,17 @@ def share_link_create(
     if valid_ids:
         link.results.set(link.shared_results().filter(pk__in=valid_ids))
     return link
+
+
+def share_link_revoke(*, link: ShareLink) -> None:
+    ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def share_link_visit(*, link: ShareLink) -> None:
+    """Count a visit, for the owner's list of links."""
+    ShareLink.objects.filter(pk=link.pk).update(
+        view_count=F("view_count") + 1, last_viewed_at=timezone.now()
+    )
 
 
 def _is_uuid(value: str) -> bool:

@@ -1,13 +1,53 @@
+"""The task queue's side of orders: the tasks a worker runs, and how they get queued.
+
+A task calls a step in orders.processing and schedules the follow-up that step asks for.
+Everything is enqueued on commit, so a worker never picks up an order whose transaction
+has not landed.
+"""
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
-from . import services
+from . import lifecycle, processing
+from .models import Order
 
 
 @task()
 def run_order_task(order_id: str) -> None:
-    services.order_run(order_id=order_id)
+    follow_up(order_id, processing.order_run(order_id=order_id))
 
 
 @task()
 def poll_order_task(order_id: str, token: int | None = None) -> None:
-    services.order_poll(order_id=order_id, token=token)
+    follow_up(order_id, processing.order_poll(order_id=order_id, token=token))
+
+
+def follow_up(order_id: str, step: processing.FollowUp) -> None:
+    if step.run_in is not None:
+        order_enqueue(order_id, seconds=step.run_in)
+    if step.poll_in is not None:
+        order_poll_later(Order.objects.get(pk=order_id), seconds=step.poll_in)
+
+
+def order_enqueue(order_id: str | UUID, *, seconds: float = 0) -> None:
+    """Have a worker run the order (after `seconds`), once the transaction commits."""
+    queued = run_order_task.using(run_after=_in(seconds)) if seconds else run_order_task
+    transaction.on_commit(lambda: queued.enqueue(order_id=str(order_id)))
+
+
+def order_poll_later(order: Order, *, seconds: float | None = None) -> None:
+    """Have a worker ask the provider for news after `seconds`. This poll supersedes any
+    waiting one, so webhooks and the reaper never start a second chain beside the first."""
+    token = lifecycle.order_next_poll(order)
+    wait = settings.REMOTE_POLL_SECONDS if seconds is None else seconds
+    poll = poll_order_task.using(run_after=_in(wait))
+    transaction.on_commit(lambda: poll.enqueue(order_id=str(order.pk), token=token))
+
+
+def _in(seconds: float) -> datetime:
+    return timezone.now() + timedelta(seconds=seconds)

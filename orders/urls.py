@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import remote, views
+from . import views, webhooks
 
 app_name = "orders"
 
@@ -18,6 +18,6 @@ urlpatterns = [
     path("share-links/<uuid:pk>/revoke/", views.share_revoke, name="share_revoke"),
     path("s/<str:token>/", views.share_page, name="share_page"),
     path("s/<str:token>/<str:kind>/<uuid:pk>/", views.share_file, name="share_file"),
-    path("handover/<str:token>/<str:filename>", remote.handover, name="handover"),
-    path("hooks/<slug:provider>/<str:secret>/", remote.webhook, name="webhook"),
+    path("handover/<str:token>/<str:filename>", webhooks.handover, name="handover"),
+    path("hooks/<slug:provider>/<str:secret>/", webhooks.webhook, name="webhook"),
 ]

@@ -1,13 +1,14 @@
+import uuid
 from datetime import timedelta
 from pathlib import PurePath
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,16 +16,18 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from homedesign.accounts.credits import NotEnoughCredits
+from homedesign.http import AuthedRequest
 from homedesign.projects.images import CONTENT_TYPES, encode_full, load_upright
 from homedesign.projects.models import Photo, Project
 from homedesign.projects.services import decoding
 from homedesign.projects.serving import serve_file
-from maskeditor.masks import MaskRejected, read_mask
+from maskeditor.masks import MaskRejected
 from maskeditor.models import Mask
-from maskeditor.services import mask_save
+from maskeditor.services import mask_accept
+from maskeditor.views import mask_editor
 
 from . import lifecycle, services
-from .catalog import SERVICES, MaskUse, get_service
+from .catalog import SERVICES, MaskUse, Service, get_service
 from .forms import options_from, order_form_class
 from .models import Order, OrderResult, ShareLink
 from .providers import availability
@@ -32,17 +35,17 @@ from .providers import availability
 FILE_KINDS = ("full", "display", "thumbnail")
 
 
-def _photo_for(request: HttpRequest, pk) -> Photo:
+def _photo_for(request: AuthedRequest, pk: uuid.UUID) -> Photo:
     return get_object_or_404(Photo.objects.for_user(request.user).select_related("project"), pk=pk)
 
 
-def _order_for(request: HttpRequest, pk) -> Order:
+def _order_for(request: AuthedRequest, pk: uuid.UUID) -> Order:
     orders = Order.objects.for_user(request.user).select_related("photo__project")
     return get_object_or_404(orders, pk=pk)
 
 
 @require_GET
-def order_services(request: HttpRequest, photo_id) -> HttpResponse:
+def order_services(request: AuthedRequest, photo_id: uuid.UUID) -> HttpResponse:
     photo = _photo_for(request, photo_id)
     cards = [(service, availability(service)) for service in SERVICES.values()]
     return render(
@@ -53,7 +56,7 @@ def order_services(request: HttpRequest, photo_id) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def order_create(request: HttpRequest, photo_id, service: str) -> HttpResponse:
+def order_create(request: AuthedRequest, photo_id: uuid.UUID, service: str) -> HttpResponse:
     photo = _photo_for(request, photo_id)
     if service not in SERVICES:
         raise Http404
@@ -61,33 +64,34 @@ def order_create(request: HttpRequest, photo_id, service: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def order_variation(request: HttpRequest, pk) -> HttpResponse:
+def order_variation(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     parent = _order_for(request, pk)
     if not parent.service_info.variations:
         raise Http404
     return _order_form(request, photo=parent.photo, service=parent.service, parent=parent)
 
 
-def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Order | None):
+def _order_form(
+    request: AuthedRequest, *, photo: Photo, service: str, parent: Order | None
+) -> HttpResponse:
     info = get_service(service)
     form_class = order_form_class(info)
     initial = {**info.default_options(), **(parent.options if parent else {})}
-    data = (request.POST, request.FILES) if request.method == "POST" else (None, None)
-    form = form_class(*data, initial=initial)
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES, initial=initial)
+    else:
+        form = form_class(initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            mask = _painted_mask(form, photo)
-            order = lifecycle.order_place(
+            order = services.order_place(
                 user=request.user,
                 photo=photo,
                 service=service,
                 options=options_from(form, info),
-                mask=mask,
+                mask=_painted_mask(request, form, photo, info),
                 parent=parent,
             )
-        except MaskRejected as rejected:
-            form.add_error(None, str(rejected))
-        except (lifecycle.OrderRefused, NotEnoughCredits) as refused:
+        except (MaskRejected, services.OrderRefused, NotEnoughCredits) as refused:
             form.add_error(None, str(refused))
         else:
             return redirect(order)
@@ -101,46 +105,33 @@ def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Ord
     }
     if info.mask == MaskUse.NONE:
         return render(request, "orders/order_form.html", context)
-    masks = photo.masks.all()
-    posted = getattr(form, "cleaned_data", {}).get("mask_id")
-    initial = next((m for m in masks if m.pk == posted), None)
-    context["masks"] = masks
-    context["editor"] = {
-        "width": photo.width,
-        "height": photo.height,
-        "service": service,
-        "uploadUrl": reverse("maskeditor:mask_upload", args=[photo.pk]),
-        "required": info.mask == MaskUse.REQUIRED,
-        # An order refused after painting (credits, say) comes back with its painting.
-        "initialMask": initial.get_file_url() if initial else "",
-    }
-    return render(request, "maskeditor/editor.html", context)
+    return mask_editor(request, photo=photo, service=info, form=form, context=context)
 
 
-def _painted_mask(form, photo: Photo) -> Mask | None:
+def _painted_mask(
+    request: AuthedRequest, form: forms.Form, photo: Photo, service: Service
+) -> Mask | None:
     """The mask version of the order: one the editor stored, or an uploaded file stored as
-    a new version (so it can be reused too)."""
+    a new version (so it can be reused too). order_place checks it fits the order."""
     if form.cleaned_data.get("mask_id"):
-        mask = photo.masks.filter(pk=form.cleaned_data["mask_id"]).first()
+        mask = Mask.objects.for_user(request.user).filter(pk=form.cleaned_data["mask_id"]).first()
         if mask is None:
-            raise MaskRejected("That mask does not belong to this photo. Paint it again.")
+            raise MaskRejected("That mask is not one of yours. Paint it again.")
         return mask
     if form.cleaned_data.get("mask"):
-        painted = read_mask(form.cleaned_data["mask"], size=(photo.width, photo.height))
-        return mask_save(photo=photo, painted=painted)
+        return mask_accept(photo=photo, upload=form.cleaned_data["mask"], service=service)
     return None
 
 
 @require_GET
 @vary_on_headers("HX-Request")
-def order_detail(request: HttpRequest, pk) -> HttpResponse:
+def order_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     if request.htmx:
         # Polled every 2 s by every open order page: fetch the order alone; the photo and
         # project rows are needed only once it has finished.
         order = get_object_or_404(Order.objects.for_user(request.user), pk=pk)
     else:
         order = _order_for(request, pk)
-    lifecycle.order_reap(order)  # if its worker died, this is where the agent notices
     context = _order_context(order)
     if request.htmx:
         # On the last poll, the header's buttons and balance change too (out of band).
@@ -161,6 +152,8 @@ def _order_context(order: Order) -> dict:
         ).count()
     return {
         "order": order,
+        # Shown, not acted on: the reaper recovers the order on its schedule.
+        "stalled": lifecycle.order_is_stranded(order),
         "results": order.results.all(),
         "variations": order.variations.all(),
         "queue_position": queue_position,
@@ -169,7 +162,7 @@ def _order_context(order: Order) -> dict:
 
 
 @require_POST
-def order_cancel(request: HttpRequest, pk) -> HttpResponse:
+def order_cancel(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     order = _order_for(request, pk)
     if lifecycle.order_cancel(order):
         refunded = order.credits_refunded
@@ -182,18 +175,18 @@ def order_cancel(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_GET
-def photo_gallery(request: HttpRequest, photo_id) -> HttpResponse:
+def photo_gallery(request: AuthedRequest, photo_id: uuid.UUID) -> HttpResponse:
     photo = _photo_for(request, photo_id)
-    orders = photo.orders.prefetch_related("results", "variations")
+    groups = photo.orders.prefetch_related("results", "variations").gallery_groups()
     return render(
         request,
         "orders/photo_gallery.html",
-        {"photo": photo, "project": photo.project, "groups": _grouped(orders)},
+        {"photo": photo, "project": photo.project, "groups": groups},
     )
 
 
 @require_GET
-def project_gallery(request: HttpRequest, project_id) -> HttpResponse:
+def project_gallery(request: AuthedRequest, project_id: uuid.UUID) -> HttpResponse:
     project = get_object_or_404(Project.objects.for_user(request.user), pk=project_id)
     orders = Order.objects.filter(photo__project=project).select_related("photo")
     return render(
@@ -201,7 +194,7 @@ def project_gallery(request: HttpRequest, project_id) -> HttpResponse:
         "orders/project_gallery.html",
         {
             "project": project,
-            "groups": _grouped(orders.prefetch_related("results")),
+            "groups": orders.prefetch_related("results").gallery_groups(),
             "share_links": project.share_links.all(),
             "pickable": OrderResult.objects.filter(
                 order__photo__project=project, order__status=Order.Status.SUCCEEDED
@@ -210,21 +203,8 @@ def project_gallery(request: HttpRequest, project_id) -> HttpResponse:
     )
 
 
-def _grouped(orders) -> list[tuple[Order, list[Order]]]:
-    """Each first order, and it followed by its variations; newest first. A variation whose
-    parent is gone stands on its own."""
-    orders = list(orders)
-    ids = {order.pk for order in orders}
-    roots = [o for o in orders if o.parent_id is None or o.parent_id not in ids]
-    children: dict = {}
-    for order in orders:
-        if order.parent_id in ids:
-            children.setdefault(order.parent_id, []).append(order)
-    return [(root, [root, *reversed(children.get(root.pk, []))]) for root in roots]
-
-
 @require_GET
-def result_file(request: HttpRequest, pk, kind: str) -> HttpResponse:
+def result_file(request: AuthedRequest, pk: uuid.UUID, kind: str) -> HttpResponseBase:
     """A result's files: its owner, or staff allowed to view orders (admin previews)."""
     if kind not in FILE_KINDS:
         raise Http404
@@ -241,7 +221,7 @@ def result_file(request: HttpRequest, pk, kind: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def result_delete(request: HttpRequest, pk) -> HttpResponse:
+def result_delete(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     result = get_object_or_404(
         OrderResult.objects.filter(order__owner=request.user).select_related("order__photo"),
         pk=pk,
@@ -254,7 +234,8 @@ def result_delete(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_POST
-def share_create(request: HttpRequest, kind: str, pk) -> HttpResponse:
+def share_create(request: AuthedRequest, kind: str, pk: uuid.UUID) -> HttpResponse:
+    subject: Order | Project
     if kind == "order":
         subject = _order_for(request, pk)
     elif kind == "project":
@@ -275,24 +256,18 @@ def share_create(request: HttpRequest, kind: str, pk) -> HttpResponse:
 
 
 @require_POST
-def share_revoke(request: HttpRequest, pk) -> HttpResponse:
+def share_revoke(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     link = get_object_or_404(ShareLink.objects.for_user(request.user), pk=pk)
-    if not link.revoked_at:
-        link.revoked_at = timezone.now()
-        link.save(update_fields=["revoked_at"])
+    services.share_link_revoke(link=link)
     messages.success(request, "Share link revoked: it no longer shows anything.")
     return _back(request, link)
 
 
-def _back(request: HttpRequest, link: ShareLink) -> HttpResponse:
+def _back(request: AuthedRequest, link: ShareLink) -> HttpResponse:
     """To the page the form was on, if it is one of ours."""
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = (
-            reverse("orders:project_gallery", args=[link.project_id])
-            if link.project_id
-            else link.order.get_absolute_url()
-        )
+        target = link.subject_url
     return redirect(target)
 
 
@@ -307,9 +282,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     if link is None or not link.is_live:
         response = render(request, "orders/share_unavailable.html", status=410 if link else 404)
     else:
-        ShareLink.objects.filter(pk=link.pk).update(
-            view_count=F("view_count") + 1, last_viewed_at=timezone.now()
-        )
+        services.share_link_visit(link=link)
         context = {"link": link, "results": link.shared_results()}
         response = render(request, "orders/share_page.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -319,7 +292,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def share_file(request: HttpRequest, token: str, kind: str, pk) -> HttpResponse:
+def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> HttpResponseBase:
     """Files of a share page: results, the photo's display copy for "before", and a clean
     full-size copy of the photo when the owner allowed originals. Download names say
     nothing of the listing."""

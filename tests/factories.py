@@ -26,7 +26,7 @@ def make_photo(
 
 def make_order(photo: Photo, *, service: str = "image_enhancement", **options):
     from orders.catalog import get_service
-    from orders.lifecycle import order_place
+    from orders.services import order_place
 
     info = get_service(service)
     return order_place(
@@ -53,13 +53,13 @@ def mask_png(size: tuple[int, int], box: tuple[int, int, int, int]) -> bytes:
 def run_to_the_end(order, limit: int = 20):
     """What the worker does with a remote order: run it, then poll until it is finished
     (or waits in the queue again)."""
-    from orders.services import order_poll, order_run
+    from orders.tasks import poll_order_task, run_order_task
 
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     for _ in range(limit):
         order.refresh_from_db()
         if order.is_finished or order.status == "queued":
             return order
-        order_poll(order_id=order.pk)
+        poll_order_task.call(order_id=order.pk)
     order.refresh_from_db()
     return order

@@ -14,12 +14,12 @@ from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from orders.catalog import get_service
-from orders.lifecycle import OrderRefused, order_place
 from orders.models import Order
 from orders.providers import availability
 from orders.providers.adcreative import find_progress, seconds_left
-from orders.remote import webhook_secret, webhook_url
-from orders.services import order_poll, order_run
+from orders.providers.handover import webhook_secret, webhook_url
+from orders.services import OrderRefused, order_place
+from orders.tasks import poll_order_task, run_order_task
 
 from .factories import run_to_the_end
 from .fake_adcreative import API, TOKEN_PATH, FakeAdCreative
@@ -70,10 +70,10 @@ def tokens_used(fake) -> list[str]:
 def test_an_order_goes_through_the_documented_flow(fake, agent, photo):
     credits = agent.credits
     order = place(agent, photo)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     order.refresh_from_db()
     assert order.status == "processing" and order.progress == 10
-    order_poll(order_id=order.pk)  # state 3, progress 33: an undocumented state waits
+    poll_order_task.call(order_id=order.pk)  # state 3, progress 33: an undocumented state waits
     order.refresh_from_db()
     assert order.status == "processing" and order.progress == 10 + round(33 * 0.8)
     order = run_to_the_end(order)
@@ -143,10 +143,10 @@ def test_the_token_is_cached_across_orders(fake, agent, photo, digits):
 
 def test_a_token_about_to_expire_is_renewed_before_it_does(fake, agent, photo):
     fake.token_seconds = 3.0  # kept for half its life: int(1.5) = 1 s
-    order_run(order_id=place(agent, photo).pk)
+    run_order_task.call(order_id=place(agent, photo).pk)
     old = fake.current
     time.sleep(1.2)
-    order_run(order_id=place(agent, photo).pk)
+    run_order_task.call(order_id=place(agent, photo).pk)
 
     assert calls(fake) == [f"POST {TOKEN_PATH}", f"POST {START}"] * 2
     assert fake.current != old
@@ -156,10 +156,10 @@ def test_a_token_about_to_expire_is_renewed_before_it_does(fake, agent, photo):
 
 def test_a_revoked_token_is_renewed_and_the_call_retried_once(fake, agent, photo):
     order = place(agent, photo)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     old = fake.current
     fake.revoke()
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
 
     assert calls(fake)[2:] == [f"GET {PROGRESS}", f"POST {TOKEN_PATH}", f"GET {PROGRESS}"]
     assert tokens_used(fake)[1:] == [f"Bearer {old}", f"Bearer {fake.current}"]
@@ -214,8 +214,8 @@ def test_busy_answers_on_start_are_retried(fake, agent, photo):
 def test_a_job_not_listed_yet_is_waited_for(fake, agent, photo):
     fake.unlisted_polls = 1  # the first CheckUserProgress answers 404
     order = place(agent, photo)
-    order_run(order_id=order.pk)
-    order_poll(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
 
     order.refresh_from_db()
     assert order.status == "processing" and order.provider_state["render_state"] is None
@@ -226,10 +226,10 @@ def test_the_notification_makes_us_poll_now(
     fake, agent, photo, client, django_capture_on_commit_callbacks
 ):
     order = place(agent, photo)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     process = Order.objects.get(pk=order.pk).provider_ref
     fake.forget(process)  # finished, and gone from CheckUserProgress: the 404 case
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "processing"  # polling alone cannot tell
     DBTaskResult.objects.all().delete()
     path = reverse("orders:webhook", args=["adcreative", webhook_secret("adcreative")])
@@ -240,7 +240,7 @@ def test_the_notification_makes_us_poll_now(
     assert answer.status_code == 200
     polls = DBTaskResult.objects.filter(task_path="orders.tasks.poll_order_task")
     assert polls.count() == 1
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
     order = Order.objects.get(pk=order.pk)
     assert order.status == "succeeded"
     assert calls(fake)[-2:] == [f"GET {PROGRESS}", f"GET {DOWNLOAD}"]  # not the inline bytes
@@ -253,12 +253,12 @@ def test_the_notification_makes_us_poll_now(
 def test_a_notification_over_http_reaches_the_order(fake, agent, photo, settings, live_server):
     settings.PUBLIC_BASE_URL = live_server.url
     order = place(agent, photo)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     process = Order.objects.get(pk=order.pk).provider_ref
     fake.forget(process)
 
     assert fake.notify(webhook_url("adcreative"), process).status_code == 200
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "succeeded"
 
 
@@ -271,7 +271,7 @@ def test_a_failure_notification_fails_a_job_gone_from_the_list(
 ):
     credits = agent.credits
     order = place(agent, photo)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     process = Order.objects.get(pk=order.pk).provider_ref
     fake.forget(process)
     path = reverse("orders:webhook", args=["adcreative", webhook_secret("adcreative")])
@@ -281,7 +281,7 @@ def test_a_failure_notification_fails_a_job_gone_from_the_list(
         answer = client.post(path, json.dumps(camel), "application/json")
     assert answer.status_code == 200
 
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
     order = Order.objects.get(pk=order.pk)
     assert order.status == "failed" and detail in order.error_detail
     assert f"GET {DOWNLOAD}" not in calls(fake)

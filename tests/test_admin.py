@@ -130,7 +130,8 @@ def test_credit_edits_by_staff_are_written_to_the_ledger(staff_client, agent):
 def test_order_actions_retry_cancel_refund_and_link_revoke(staff_client, agent, project):
     from orders.lifecycle import order_claim, order_fail
     from orders.models import Order, ShareLink
-    from orders.services import order_run, share_link_create
+    from orders.services import share_link_create
+    from orders.tasks import run_order_task
 
     from .factories import make_order
 
@@ -138,7 +139,7 @@ def test_order_actions_retry_cancel_refund_and_link_revoke(staff_client, agent, 
     failed, queued, done = make_order(photo), make_order(photo), make_order(photo)
     order_claim(failed)
     order_fail(failed, message="Broken.")
-    order_run(order_id=done.pk)
+    run_order_task.call(order_id=done.pk)
     link = share_link_create(owner=agent, subject=done, expires_at=None, include_originals=False)
     changelist = reverse("admin:orders_order_changelist")
 
@@ -183,12 +184,12 @@ def test_retry_without_credits_is_reported_not_a_crash(staff_client, agent, proj
 
 
 def test_order_admin_filters_and_shows_result_previews(staff_client, project):
-    from orders.services import order_run
+    from orders.tasks import run_order_task
 
     from .factories import make_order
 
     order = make_order(make_photo(project))
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     listing = staff_client.get(
         reverse("admin:orders_order_changelist"),

@@ -12,11 +12,11 @@ from PIL import Image
 
 from maskeditor.services import mask_save
 from orders.catalog import get_service
-from orders.lifecycle import OrderRefused, order_place
 from orders.models import CatalogEntry, Order
 from orders.providers import availability
-from orders.remote import webhook_secret, webhook_url
-from orders.services import order_poll, order_run
+from orders.providers.handover import webhook_secret, webhook_url
+from orders.services import OrderRefused, order_place
+from orders.tasks import poll_order_task, run_order_task
 
 from .factories import run_to_the_end
 from .fakes import FakeAiHomeDesign
@@ -160,7 +160,7 @@ def test_results_come_through_the_upscale_webhook(with_webhooks, agent, photo):
 def test_generated_image_webhook_in_both_shapes(with_webhooks, agent, photo):
     fake = with_webhooks
     order = place(agent, photo, "item_removal")
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     ref = Order.objects.get(pk=order.pk).provider_ref
     DBTaskResult.objects.all().delete()
 
@@ -208,7 +208,7 @@ def test_more_than_the_rate_limit_waits_in_the_queue(
     orders = [place(agent, photo, "item_removal") for _ in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
         for order in orders:
-            order_run(order_id=order.pk)
+            run_order_task.call(order_id=order.pk)
 
     statuses = [Order.objects.get(pk=o.pk).status for o in orders]
     assert statuses == ["processing", "processing", "queued"]
@@ -273,10 +273,10 @@ def test_a_stranded_remote_job_is_polled_again_not_sent_twice(
 
     from django.utils import timezone
 
-    from orders.lifecycle import orders_reap_stranded
+    from orders.services import orders_reap_stranded
 
     order = place(agent, photo, "item_removal")
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     Order.objects.filter(pk=order.pk).update(lease_expires_at=timezone.now() - timedelta(1))
     DBTaskResult.objects.all().delete()
 
@@ -286,23 +286,23 @@ def test_a_stranded_remote_job_is_polled_again_not_sent_twice(
     order.refresh_from_db()
     assert order.status == "processing" and order.lease_expires_at > timezone.now()
     assert [t.task_path for t in DBTaskResult.objects.all()] == ["orders.tasks.poll_order_task"]
-    order_poll(order_id=order.pk)
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "succeeded"
     assert requests(fake).count("POST /v1/order/image") == 1
 
 
 def test_a_provider_down_while_polling_is_asked_again_later(fake, agent, photo):
     order = place(agent, photo, "item_removal")
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     ref = Order.objects.get(pk=order.pk).provider_ref
     fake.fail[f"/v1/order/{ref}"] = [503] * 4  # more than the client's retries
 
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
 
     assert Order.objects.get(pk=order.pk).status == "processing"
-    order_poll(order_id=order.pk)
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "succeeded"
 
 
@@ -310,11 +310,11 @@ def test_a_job_that_never_finishes_is_failed_and_refunded(fake, agent, photo, se
     fake.polls_until_done = 1000
     credits = agent.credits
     order = place(agent, photo, "item_removal")
-    order_run(order_id=order.pk)
-    order_poll(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
     settings.REMOTE_MAX_WAIT_SECONDS = 0
 
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
 
     order.refresh_from_db()
     assert order.status == "failed"
@@ -337,28 +337,28 @@ def test_an_error_with_a_number_key_reaches_the_agent_in_words(fake, agent, phot
 
 
 def test_a_sooner_poll_supersedes_the_waiting_one(fake, agent, photo):
-    from orders.lifecycle import order_poll_later
+    from orders.tasks import order_poll_later
 
     order = place(agent, photo, "item_removal")
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     waiting = Order.objects.get(pk=order.pk).poll_token
     order_poll_later(order, seconds=0)  # what a webhook does
     fake.seen.clear()
 
-    order_poll(order_id=order.pk, token=waiting)
+    poll_order_task.call(order_id=order.pk, token=waiting)
 
     assert fake.seen == []  # superseded: it did not ask, nor schedule another
-    order_poll(order_id=order.pk, token=waiting + 1)
+    poll_order_task.call(order_id=order.pk, token=waiting + 1)
     assert requests(fake) == [f"GET /v1/order/{Order.objects.get(pk=order.pk).provider_ref}"]
 
 
 def test_an_upscale_link_elsewhere_than_their_storage_is_not_taken(with_webhooks, agent, photo):
     fake = with_webhooks
     order = place(agent, photo, "item_removal")
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     fake.webhook_url = ""  # their upscale webhook will not come on its own
-    order_poll(order_id=order.pk)
-    order_poll(order_id=order.pk)  # the images are there; the upscales are asked for
+    poll_order_task.call(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)  # the images are there; the upscales are asked for
     order.refresh_from_db()
     assert order.provider_state["phase"] == "upscaling"
     image_id = next(iter(order.provider_state["sources"]))
@@ -387,7 +387,7 @@ def test_an_order_lost_while_submitting_is_refunded_not_sent_again(fake, agent, 
 
     from django.utils import timezone
 
-    from orders import lifecycle
+    from orders import lifecycle, services
 
     order = place(agent, photo, "item_removal")
     credits = Order.objects.get(pk=order.pk).owner.credits
@@ -397,7 +397,7 @@ def test_an_order_lost_while_submitting_is_refunded_not_sent_again(fake, agent, 
     lifecycle.order_state_update(order, {"submitting": True})
     Order.objects.filter(pk=order.pk).update(lease_expires_at=timezone.now() - timedelta(1))
 
-    assert lifecycle.orders_reap_stranded() == 1
+    assert services.orders_reap_stranded() == 1
 
     order.refresh_from_db()
     assert order.status == "failed" and "could not be confirmed" in order.message

@@ -13,12 +13,12 @@ from PIL import Image
 
 from maskeditor.services import mask_save
 from orders.catalog import get_service
-from orders.lifecycle import order_place
 from orders.models import Order, ProviderAccount
 from orders.providers import availability
+from orders.providers.handover import webhook_secret, webhook_url
 from orders.providers.iacrea import read_generation
-from orders.remote import webhook_secret, webhook_url
-from orders.services import order_poll, order_run
+from orders.services import order_place
+from orders.tasks import poll_order_task, run_order_task
 
 from .factories import make_photo, run_to_the_end
 from .fakes import FakeIacrea
@@ -181,7 +181,7 @@ def test_bearer_auth_is_a_setting(settings, agent, photo, live_server):
 
 def test_the_webhook_brings_the_result_without_waiting_for_a_poll(fake, agent, photo):
     order = place(agent, photo, "declutter", auto=True)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     DBTaskResult.objects.all().delete()
 
     ref = Order.objects.get(pk=order.pk).provider_ref
@@ -190,7 +190,7 @@ def test_the_webhook_brings_the_result_without_waiting_for_a_poll(fake, agent, p
     assert answer.status_code == 200
     polls = DBTaskResult.objects.filter(task_path="orders.tasks.poll_order_task")
     assert polls.count() == 1  # the webhook queued a look at the order, due now
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "succeeded"
     again = fake.call_webhook(ref)  # IACrea may call twice
     assert again.status_code == 200
@@ -199,7 +199,7 @@ def test_the_webhook_brings_the_result_without_waiting_for_a_poll(fake, agent, p
 
 def test_forged_and_unknown_webhooks_are_turned_away(fake, agent, photo, client):
     order = place(agent, photo, "declutter", auto=True)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     path = reverse("orders:webhook", args=["iacrea", webhook_secret("iacrea")])
     body = json.dumps({"generation_id": Order.objects.get(pk=order.pk).provider_ref})
 
@@ -214,7 +214,7 @@ def test_forged_and_unknown_webhooks_are_turned_away(fake, agent, photo, client)
 
 def test_handover_urls_are_signed_and_expire(fake, agent, photo, settings):
     order = place(agent, photo, "declutter", auto=True)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     image_url = fake.seen[0].json["image_url"]
 
     assert httpx.get(image_url).status_code == 200
@@ -291,7 +291,7 @@ def test_a_job_request_that_timed_out_is_not_sent_twice(fake, agent, photo, sett
 def test_the_handed_over_photo_carries_no_address_or_position(fake, agent, project):
     photo = make_photo(project, data=jpeg_bytes(gps=True, comment=b"12 Rue des Lilas, Lyon"))
     order = place(agent, photo, "declutter", auto=True)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     handed = httpx.get(fake.seen[0].json["image_url"])
 
@@ -305,20 +305,20 @@ def test_a_result_download_that_times_out_is_tried_again_later(fake, agent, phot
     settings.PROVIDER_TIMEOUT_SECONDS = 0.5
     fake.polls_until_done = 0
     order = place(agent, photo, "declutter", auto=True)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     generation = Order.objects.get(pk=order.pk).provider_ref
     fake.slow[f"/cdn/{generation}/1.jpg"] = [1.5]
 
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
 
     order.refresh_from_db()
     assert order.status == "processing"  # IACrea finished; only our download failed
-    order_poll(order_id=order.pk)
+    poll_order_task.call(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "succeeded"
 
 
 def test_an_oversized_webhook_is_refused_unread(client, monkeypatch):
-    monkeypatch.setattr("orders.remote.WEBHOOK_MAX_BYTES", 1000)
+    monkeypatch.setattr("orders.webhooks.WEBHOOK_MAX_BYTES", 1000)
     path = reverse("orders:webhook", args=["iacrea", webhook_secret("iacrea")])
     big = json.dumps({"generation_id": "x", "padding": "a" * 2000})
 

@@ -8,10 +8,10 @@ from PIL import Image
 
 from maskeditor.services import mask_save
 from orders.catalog import get_service
-from orders.lifecycle import order_place
 from orders.models import Order
 from orders.providers import availability
-from orders.services import order_run
+from orders.services import order_place
+from orders.tasks import run_order_task
 
 from .factories import make_photo
 from .fakes import FakeObjectRemover
@@ -47,7 +47,7 @@ def paths(fake) -> list[str]:
 
 
 def test_an_order_goes_through_the_documented_flow(fake, order):
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     order.refresh_from_db()
     assert order.status == "succeeded" and order.provider == "object_remover"
@@ -72,7 +72,7 @@ def test_an_order_goes_through_the_documented_flow(fake, order):
 def test_a_restarted_server_gets_the_files_again_once(fake, order):
     fake.forget_once = True
 
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     assert Order.objects.get(pk=order.pk).status == "succeeded"
     assert paths(fake).count("POST /upload-image") == 2
@@ -81,7 +81,7 @@ def test_a_restarted_server_gets_the_files_again_once(fake, order):
 def test_busy_answers_are_retried(fake, order):
     fake.fail["/upload-image"] = [503, 429]
 
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     assert Order.objects.get(pk=order.pk).status == "succeeded"
     assert paths(fake).count("POST /upload-image") == 3
@@ -91,7 +91,7 @@ def test_a_wrong_token_fails_for_good_with_a_refund(fake, order, settings, agent
     settings.OBJECT_REMOVER_TOKEN = "wrong"
     before = Order.objects.get(pk=order.pk).owner.credits
 
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     order.refresh_from_db()
     assert order.status == "failed" and order.message == "object-remover refused the request."
@@ -104,7 +104,7 @@ def test_a_provider_that_stays_down_falls_through_to_the_next(fake, order, setti
     settings.ORDER_PROVIDERS = {"item_removal_mask": ["object_remover", "local"]}
     fake.fail["/upload-image"] = [503] * 10
 
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     order.refresh_from_db()
     assert (order.status, order.provider) == ("succeeded", "local")
@@ -113,7 +113,7 @@ def test_a_provider_that_stays_down_falls_through_to_the_next(fake, order, setti
 def test_a_result_that_is_not_an_image_is_refused(fake, order):
     fake.broken_result = True
 
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     order.refresh_from_db()
     assert order.status == "failed" and "not an image" in order.message

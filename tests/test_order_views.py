@@ -3,11 +3,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from orders import lifecycle
 from orders.models import Order, ShareLink
-from orders.services import order_run
+from orders.tasks import run_order_task
 
 from .factories import make_order, make_photo, mask_png
 from .images import jpeg_bytes
@@ -21,7 +23,7 @@ def photo(project):
 @pytest.fixture
 def done_order(photo):
     order = make_order(photo)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     order.refresh_from_db()
     return order
 
@@ -90,6 +92,7 @@ def test_bad_masks_get_a_clear_message(agent_client, photo, mask, message):
     assert response.status_code == 200
     assert message in response.text
     assert not Order.objects.exists()
+    assert not photo.masks.exists()  # refused before it was stored
 
 
 def test_item_removal_with_a_mask_removes_the_painted_area(agent_client, project):
@@ -101,7 +104,7 @@ def test_item_removal_with_a_mask_removes_the_painted_area(agent_client, project
     )
     order = Order.objects.get()
 
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     order.refresh_from_db()
     assert order.status == "succeeded" and order.results.count() == 1
@@ -112,7 +115,7 @@ def test_status_fragment_polls_until_done_then_stops_with_the_gallery(agent_clie
     url = order.get_absolute_url()
 
     polling = agent_client.get(url, headers={"HX-Request": "true"})
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     final = agent_client.get(url, headers={"HX-Request": "true"})
     full = agent_client.get(url)
 
@@ -127,7 +130,7 @@ def test_status_fragment_polls_until_done_then_stops_with_the_gallery(agent_clie
 
 def test_failed_order_shows_the_reason_and_the_refund(agent_client, photo):
     order = make_order(photo, service="background_removal")
-    order_run(order_id=order.pk)  # a flat test card: there is no subject to cut out
+    run_order_task.call(order_id=order.pk)  # a flat test card: there is no subject to cut out
 
     page = agent_client.get(order.get_absolute_url())
 
@@ -301,7 +304,7 @@ def test_revoked_and_expired_links_say_no_longer_available(agent_client, client,
 
 def test_share_link_of_one_order_does_not_open_another(agent_client, client, photo, done_order):
     other = make_order(photo)
-    order_run(order_id=other.pk)
+    run_order_task.call(order_id=other.pk)
     agent_client.post(reverse("orders:share_create", args=["order", done_order.pk]))
     link = ShareLink.objects.get()
 
@@ -402,7 +405,7 @@ def test_a_variation_of_a_variation_hangs_off_the_first_order(agent_client, phot
 
 def test_the_last_poll_updates_the_header_out_of_band(agent_client, photo, agent):
     order = make_order(photo, service="background_removal")  # fails: no subject in a test card
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     final = agent_client.get(order.get_absolute_url(), headers={"HX-Request": "true"})
 
@@ -419,7 +422,7 @@ def test_a_capped_upscale_says_so(agent_client, photo, settings):
     settings.UPSCALE_MAX_PIXELS = 1_000_000  # the photo is 600 × 400; 4× would be 3.84 MP
     order = make_order(photo, service="upscale", scale="4")
 
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
 
     page = agent_client.get(order.get_absolute_url())
     assert (
@@ -436,7 +439,7 @@ def test_share_downloads_name_nothing_of_the_listing_and_originals_are_clean(
 
     photo = make_photo(project, name="12-rue-des-lilas.jpg", data=make_jpeg(gps=True))
     order = make_order(photo)
-    order_run(order_id=order.pk)
+    run_order_task.call(order_id=order.pk)
     agent_client.post(
         reverse("orders:share_create", args=["order", order.pk]), {"include_originals": "on"}
     )
@@ -471,7 +474,7 @@ def test_staff_who_may_view_orders_see_result_previews(client, done_order):
 
 def test_a_project_link_shows_only_the_picked_results(agent_client, client, photo, done_order):
     other = make_order(photo, service="day_to_dusk")
-    order_run(order_id=other.pk)
+    run_order_task.call(order_id=other.pk)
     picked, left_out = done_order.results.get(), other.results.get()
     gallery = agent_client.get(reverse("orders:project_gallery", args=[photo.project_id]))
     assert f'name="results" value="{left_out.pk}" checked' in gallery.text
@@ -498,7 +501,7 @@ def test_results_of_another_account_cannot_be_picked_into_a_link(
 
     stranger_photo = make_photo(make_project(outsider))
     stranger_order = make_order(stranger_photo)
-    order_run(order_id=stranger_order.pk)
+    run_order_task.call(order_id=stranger_order.pk)
 
     agent_client.post(
         reverse("orders:share_create", args=["project", photo.project_id]),
@@ -518,3 +521,21 @@ def test_outsider_cannot_revoke_a_link(outsider_client, done_order):
     assert response.status_code == 404
     link.refresh_from_db()
     assert link.revoked_at is None
+
+
+def test_the_order_page_says_a_stalled_order_looks_stalled_and_changes_nothing(
+    agent_client, photo
+):
+    order = make_order(photo)
+    lifecycle.order_claim(order)
+    expired = timezone.now() - timedelta(minutes=10)
+    Order.objects.filter(pk=order.pk).update(lease_expires_at=expired)
+
+    page = agent_client.get(order.get_absolute_url())
+    poll = agent_client.get(order.get_absolute_url(), headers={"HX-Request": "true"})
+
+    assert 'data-testid="stalled"' in page.text and 'data-testid="stalled"' in poll.text
+    after = Order.objects.get(pk=order.pk)
+    assert (after.status, after.lease_expires_at) == ("processing", expired)  # GETs change nothing
+    call_command("reap_orders")  # the scheduled reaper recovers it
+    assert Order.objects.get(pk=order.pk).status == "queued"

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from homedesign.accounts.models import User
 from homedesign.projects.models import Project
 from homedesign.projects.services import photo_add
-from orders.lifecycle import order_place
+from orders.services import order_place
 from tests.images import jpeg_bytes
 
 user = User.objects.create_user("worker@example.com", "a long passphrase 123")
@@ -84,7 +84,7 @@ from homedesign.accounts.models import User
 from homedesign.projects.models import Project
 from homedesign.projects.services import photo_add
 from maskeditor.services import mask_save
-from orders.lifecycle import order_place
+from orders.services import order_place
 from tests.images import jpeg_bytes
 
 user = User.objects.create_user("remote@example.com", "a long passphrase 123")
@@ -133,7 +133,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from homedesign.accounts.models import User
 from homedesign.projects.models import Project
 from homedesign.projects.services import photo_add
-from orders.lifecycle import order_place
+from orders.services import order_place
 from tests.images import jpeg_bytes
 
 user = User.objects.create_user("staging@example.com", "a long passphrase 123")

@@ -83,4 +83,4 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description="projects", ordering="project_count")
     def project_count(self, user: User) -> int:
-        return user.project_count
+        return user.project_count  # type: ignore[attr-defined]  # annotated in get_queryset

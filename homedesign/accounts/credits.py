@@ -7,6 +7,8 @@ the last credits, and a ledger line with an idempotency key cannot be booked twi
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from orders.models import Order
+
 from .models import CreditEntry, User
 
 
@@ -20,7 +22,13 @@ class NotEnoughCredits(Exception):
 
 
 def _book(
-    *, user: User, amount: int, kind: str, order=None, key: str | None = None, note: str = ""
+    *,
+    user: User,
+    amount: int,
+    kind: str,
+    order: Order | None = None,
+    key: str | None = None,
+    note: str = "",
 ) -> CreditEntry | None:
     """Apply one ledger line; None if its key was booked before (a repeated step)."""
     try:
@@ -49,12 +57,12 @@ def _book(
         raise
 
 
-def credits_charge(*, user: User, amount: int, order, key: str) -> CreditEntry | None:
+def credits_charge(*, user: User, amount: int, order: Order, key: str) -> CreditEntry | None:
     """Spend credits on an order. Raises NotEnoughCredits."""
     return _book(user=user, amount=-amount, kind=CreditEntry.Kind.CHARGE, order=order, key=key)
 
 
-def credits_refund(*, user: User, amount: int, order, key: str) -> CreditEntry | None:
+def credits_refund(*, user: User, amount: int, order: Order, key: str) -> CreditEntry | None:
     return _book(user=user, amount=amount, kind=CreditEntry.Kind.REFUND, order=order, key=key)
 
 

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.contrib.auth.models import UserManager as BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -9,12 +11,12 @@ def starting_credits() -> int:
     return settings.STARTING_CREDITS
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     """Users sign in with their e-mail address, matched without regard to case."""
 
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra_fields):
+    def _create_user(self, email: str, password: str | None, **extra_fields: Any) -> "User":
         if not email:
             raise ValueError("An e-mail address is required")
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
@@ -22,24 +24,30 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra_fields):
+    # Django's signatures start with a username; ours is the e-mail address.
+    def create_user(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra_fields: Any
+    ) -> "User":
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+    def create_superuser(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra_fields: Any
+    ) -> "User":
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
 
-    def get_by_natural_key(self, username: str):
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(email__iexact=username)
 
 
 class User(AbstractUser):
-    username = None
-    first_name = None
-    last_name = None
+    # AbstractUser's name fields are not used: people sign in with their e-mail address.
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
     name = models.CharField("full name", max_length=150, blank=True)
     agency = models.CharField(max_length=150, blank=True)
@@ -49,9 +57,9 @@ class User(AbstractUser):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         constraints = [
@@ -102,3 +110,7 @@ class CreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount:+d} {self.get_kind_display()} for {self.user}"
+
+
+# Who a request belongs to: a signed-in user or a visitor.
+AnyUser = User | AnonymousUser

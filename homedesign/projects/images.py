@@ -100,9 +100,10 @@ def prepare_photo(
     small = _shrunk(image, display_size)
     upright = _upright(small, orientation)
     copies = served_copies(upright, display_size=display_size, thumbnail_size=thumbnail_size)
+    kind = str(image.format)  # one of ACCEPTED_FORMATS: checked on opening
     return PreparedPhoto(
-        format=image.format,
-        extension=ACCEPTED_FORMATS[image.format][1],
+        format=kind,
+        extension=ACCEPTED_FORMATS[kind][1],
         width=width,
         height=height,
         byte_size=byte_size,
@@ -174,7 +175,7 @@ def _open(
             raise _damaged(name) from exc
 
         if image.format not in ACCEPTED_FORMATS:
-            article = "an" if image.format[0] in "AEFHILMNORSX" else "a"
+            article = "an" if (image.format or "?")[0] in "AEFHILMNORSX" else "a"
             raise PhotoRejected(
                 f"{name} is {article} {image.format} image. Upload {ACCEPTED_LABEL} files; most "
                 "photo apps can export one of them."
@@ -254,12 +255,14 @@ def _to_srgb(image: Image.Image, icc_profile: bytes) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
         mode = "RGBA" if image.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(image, source, SRGB, outputMode=mode)
+        return ImageCms.profileToProfile(image, source, SRGB, outputMode=mode) or image
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return image  # an unreadable profile: show the pixels as they are
 
 
-def _too_many_pixels(name: str, max_pixels: int, size: tuple[int, int] | None = None):
+def _too_many_pixels(
+    name: str, max_pixels: int, size: tuple[int, int] | None = None
+) -> "PhotoRejected":
     found = f" ({size[0]:,} × {size[1]:,} = {_megapixels(size[0] * size[1])})" if size else ""
     return PhotoRejected(
         f"{name} has too many pixels{found}; the limit is {_megapixels(max_pixels)}. "

@@ -5,9 +5,11 @@ from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
+from homedesign.accounts.models import AnyUser
+
 
 class ProjectQuerySet(models.QuerySet):
-    def for_user(self, user) -> "ProjectQuerySet":
+    def for_user(self, user: AnyUser) -> "ProjectQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
     def with_photo_summary(self) -> "ProjectQuerySet":
@@ -45,7 +47,7 @@ class Project(models.Model):
 
 
 class PhotoQuerySet(models.QuerySet):
-    def for_user(self, user) -> "PhotoQuerySet":
+    def for_user(self, user: AnyUser) -> "PhotoQuerySet":
         return self.filter(project__owner=user) if user.is_authenticated else self.none()
 
 
@@ -109,4 +111,4 @@ class Photo(models.Model):
         return self.width * self.height / 1_000_000
 
     def stored_files(self) -> list[str]:
-        return [f.name for f in (self.original, self.display, self.thumbnail) if f]
+        return [f.name for f in (self.original, self.display, self.thumbnail) if f.name]

@@ -7,6 +7,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from homedesign.accounts.models import User
+
 from .images import prepare_photo
 from .models import Photo, Project
 
@@ -61,7 +63,7 @@ def photo_delete(*, photo: Photo) -> None:
     transaction.on_commit(lambda: _delete_files(files))
 
 
-def projects_delete_for_user(*, user) -> None:
+def projects_delete_for_user(*, user: User) -> None:
     """Before an account goes: its projects, with every file they hold."""
     for project in Project.objects.filter(owner=user):
         project_delete(project=project)
@@ -82,7 +84,7 @@ def _files_with_orders(photo: Photo) -> list[str]:
             for order in photo.orders.prefetch_related("results")
             for name in order.stored_files()
         ]
-        + [mask.file.name for mask in photo.masks.all()]
+        + [mask.file.name for mask in photo.masks.all() if mask.file.name]
     )
 
 

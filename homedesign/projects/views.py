@@ -1,11 +1,16 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+
+from homedesign.http import AuthedRequest
 
 from . import services
 from .forms import ProjectForm
@@ -14,22 +19,22 @@ from .models import Photo, Project
 from .serving import serve_file
 
 
-def _project_for(request: HttpRequest, pk) -> Project:
+def _project_for(request: AuthedRequest, pk: uuid.UUID) -> Project:
     return get_object_or_404(Project.objects.for_user(request.user), pk=pk)
 
 
-def _photo_for(request: HttpRequest, pk) -> Photo:
+def _photo_for(request: AuthedRequest, pk: uuid.UUID) -> Photo:
     return get_object_or_404(Photo.objects.for_user(request.user).select_related("project"), pk=pk)
 
 
 @require_GET
-def project_list(request: HttpRequest) -> HttpResponse:
+def project_list(request: AuthedRequest) -> HttpResponse:
     projects = Project.objects.for_user(request.user).with_photo_summary()
     return render(request, "projects/project_list.html", {"projects": projects})
 
 
 @require_http_methods(["GET", "POST"])
-def project_create(request: HttpRequest) -> HttpResponse:
+def project_create(request: AuthedRequest) -> HttpResponse:
     form = ProjectForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         project = form.save(commit=False)
@@ -42,7 +47,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def project_detail(request: HttpRequest, pk) -> HttpResponse:
+def project_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     project = _project_for(request, pk)
     context = {
         "project": project,
@@ -56,7 +61,7 @@ def project_detail(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def project_edit(request: HttpRequest, pk) -> HttpResponse:
+def project_edit(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     project = _project_for(request, pk)
     form = ProjectForm(request.POST if request.method == "POST" else None, instance=project)
     if request.method == "POST" and form.is_valid():
@@ -67,7 +72,7 @@ def project_edit(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def project_delete(request: HttpRequest, pk) -> HttpResponse:
+def project_delete(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     project = _project_for(request, pk)
     if request.method == "POST":
         services.project_delete(project=project)
@@ -81,7 +86,7 @@ def project_delete(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_POST
-def photo_upload(request: HttpRequest, pk) -> HttpResponse:
+def photo_upload(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     """Accepts one or many files. The page's script sends one file per request (for a
     progress bar each) and reads JSON; without JavaScript the form posts them all at once."""
     project = _project_for(request, pk)
@@ -126,7 +131,7 @@ def _photo_json(photo: Photo) -> dict:
 
 
 @require_GET
-def photo_detail(request: HttpRequest, pk) -> HttpResponse:
+def photo_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     photo = _photo_for(request, pk)
     siblings = list(photo.project.photos.values_list("pk", flat=True))
     index = siblings.index(photo.pk)
@@ -146,7 +151,7 @@ def photo_detail(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def photo_delete(request: HttpRequest, pk) -> HttpResponse:
+def photo_delete(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     photo = _photo_for(request, pk)
     if request.method == "POST":
         services.photo_delete(photo=photo)
@@ -160,7 +165,7 @@ PHOTO_FILE_KINDS = ("original", "display", "thumbnail")
 
 @login_not_required  # a visitor without a session gets the same 404 as anyone else
 @require_GET
-def photo_file(request: HttpRequest, pk, kind: str) -> HttpResponse:
+def photo_file(request: HttpRequest, pk: uuid.UUID, kind: str) -> HttpResponseBase:
     """The only way to a photo's files: its owner, or staff allowed to view photos."""
     if kind not in PHOTO_FILE_KINDS:
         raise Http404

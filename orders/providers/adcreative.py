@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from ..models import Order
-from .base import Outcome, Provider, ProviderError, Report, WebhookMatch
+from .base import Outcome, Provider, ProviderError, Report, ResultImage, WebhookMatch
 from .http import ApiClient, provider_client, read_json, read_object
 from .inputs import as_jpeg, downloaded_result, upright_photo
 
@@ -131,7 +131,7 @@ class AdCreativeProvider(Provider):
             raise
         return find_progress(read_json(response, self.label), process)
 
-    def _download(self, process: str, task: str):
+    def _download(self, process: str, task: str) -> ResultImage:
         query = urlencode({
             "applicationId": settings.ADCREATIVE_APPLICATION_ID,
             "taskId": task,
@@ -208,11 +208,11 @@ def _token() -> str:
     return token
 
 
-def seconds_left(expiration) -> float:
+def seconds_left(expiration: object) -> float:
     """Seconds until an ISO date such as "2024-12-20T11:57:50.97Z" (0 if unreadable).
     Python 3.11 reads "Z" and any number of fractional digits (.NET writes up to 7)."""
     try:
-        moment = datetime.fromisoformat(expiration)
+        moment = datetime.fromisoformat(expiration)  # type: ignore[arg-type]  # TypeError below
     except (TypeError, ValueError):
         return 0.0
     if moment.tzinfo is None:
@@ -220,7 +220,7 @@ def seconds_left(expiration) -> float:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-def find_progress(reply, process: str) -> dict | None:
+def find_progress(reply: object, process: str) -> dict | None:
     """Our job's progress object in a CheckUserProgress answer: {"$id", "$values": [...]}
     as documented (.NET reference preservation), or a bare list or object."""
     if isinstance(reply, dict):

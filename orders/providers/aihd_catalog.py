@@ -4,6 +4,7 @@ onto our catalogue's choices by name."""
 
 import re
 
+import httpx
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,7 +51,7 @@ def slug(text: str) -> str:
     return re.sub(r"-\d+$", "", text.removeprefix("space-"))
 
 
-def catalog_refresh(api: ApiClient, service_names=None) -> int:
+def catalog_refresh(api: ApiClient, service_names: list[str] | None = None) -> int:
     """Fetch the spaces and widget items of each service again; returns the entries kept."""
     count = 0
     for service_name in service_names or sorted(WITH_WIDGETS):
@@ -98,7 +99,7 @@ def catalog_refresh(api: ApiClient, service_names=None) -> int:
     return count
 
 
-def _spaces(api: ApiClient, params: dict):
+def _spaces(api: ApiClient, params: dict) -> httpx.Response:
     try:
         return api.request("GET", "/catalog/spaces", params=params)
     except ProviderError as error:
@@ -107,7 +108,7 @@ def _spaces(api: ApiClient, params: dict):
         return api.request("GET", "/spaces", params=params)  # the path one client uses
 
 
-def _data(response) -> list[dict]:
+def _data(response: httpx.Response) -> list[dict]:
     data = response.json().get("data")
     return [entry for entry in data or [] if isinstance(entry, dict) and entry.get("id")]
 
@@ -137,16 +138,19 @@ def pick_items(service_name: str, space_name: str, options: dict) -> list[dict] 
         widgets.setdefault(item.widget_id, []).append(item)
     selected = []
     for entries in widgets.values():
+        choice: CatalogEntry | None
         title = entries[0].widget_title.lower()
         if "sky" in title:
-            choice = _by_words(entries, SKY_WORDS.get(options.get("sky_style"), [])) or entries[0]
+            choice = (
+                _by_words(entries, SKY_WORDS.get(str(options.get("sky_style")), [])) or entries[0]
+            )
         elif "style" in title:
-            wanted = slug(dict(STYLES).get(options.get("style"), ""))
-            choice = next((e for e in entries if slug(e.title) == wanted), None)
+            style = dict(STYLES).get(str(options.get("style")), "")
+            choice = next((e for e in entries if slug(e.title) == slug(style)), None)
             if choice is None:
-                return f"AI HomeDesign has no {dict(STYLES).get(options.get('style'))} style"
+                return f"AI HomeDesign has no {style} style"
         elif "colo" in title:
-            choice = _by_words(entries, COLOUR_WORDS.get(options.get("colour"), []))
+            choice = _by_words(entries, COLOUR_WORDS.get(str(options.get("colour")), []))
         else:
             choice = None  # e.g. enhancement toggles: ours are not theirs
         if choice is None and not entries[0].widget_optional:

@@ -12,6 +12,7 @@ At most 10 orders per 10 minutes per key: further orders wait in our queue.
 
 import json
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -23,10 +24,17 @@ from django.utils import timezone
 from maskeditor.masks import to_editor_png
 
 from ..models import CatalogEntry, Order, ProviderAccount
-from . import aihd_catalog as catalog
+from .aihd_catalog import (
+    SERVICE_NAMES,
+    WITH_SPACE,
+    WITH_WIDGETS,
+    catalog_refresh,
+    pick_items,
+    space_for,
+)
 from .base import Outcome, Provider, ProviderBusy, ProviderError, Report, WebhookMatch
 from .http import ApiClient, provider_client, read_object
-from .inputs import as_jpeg, downloaded_result, painted_mask, upright_photo
+from .inputs import as_jpeg, downloaded_result, required_mask, upright_photo
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +51,13 @@ class AiHomeDesignProvider(Provider):
         return None if settings.AIHOMEDESIGN_API_KEY else "needs an AI HomeDesign API key"
 
     def refuses(self, order: Order) -> str | None:
-        service_name = catalog.SERVICE_NAMES.get(order.service)
+        service_name = SERVICE_NAMES.get(order.service)
         if service_name is None:
             return f"AI HomeDesign has no {order.service_info.label.lower()}"
         if service_name == MASK_SERVICE and not order.mask:
             return "needs a painted mask"
         known = CatalogEntry.objects.filter(service_name=service_name).exists()
-        if known and service_name in catalog.WITH_WIDGETS:
+        if known and service_name in WITH_WIDGETS:
             picked = _selection(service_name, order.options)
             if isinstance(picked, str):
                 return picked
@@ -65,13 +73,13 @@ class AiHomeDesignProvider(Provider):
     # --- Submission ----------------------------------------------------------------------
 
     def submit(self, order: Order, report: Report) -> Outcome:
-        service_name = catalog.SERVICE_NAMES[order.service]
+        service_name = SERVICE_NAMES[order.service]
         api = self.client()
         body = {}
-        if service_name in catalog.WITH_WIDGETS:
+        if service_name in WITH_WIDGETS:
             if not CatalogEntry.objects.filter(service_name=service_name).exists():
                 with _errors_read():
-                    catalog.catalog_refresh(api, [service_name])
+                    catalog_refresh(api, [service_name])
                 report(5, None)
             picked = _selection(service_name, order.options)
             if isinstance(picked, str):
@@ -138,7 +146,7 @@ class AiHomeDesignProvider(Provider):
             for image_id in sources:  # their links come by webhook
                 api.request("POST", f"/order/image/{image_id}/download/upscale", idempotent=True)
         report(70, None)
-        state = {
+        state: dict[str, object] = {
             f"{UPSCALE_KEY}{i}": ""
             for i in sources
             if f"{UPSCALE_KEY}{i}" not in order.provider_state
@@ -146,7 +154,7 @@ class AiHomeDesignProvider(Provider):
         state |= {"phase": "upscaling", "sources": sources, "upscale_asked": _now()}
         return Outcome(images=None, state=state)
 
-    def _poll_upscales(self, api, order) -> Outcome:
+    def _poll_upscales(self, api: ApiClient, order: Order) -> Outcome:
         state = order.provider_state
         sources = state["sources"]
         links = {i: state.get(f"{UPSCALE_KEY}{i}") or "" for i in sources}
@@ -158,7 +166,7 @@ class AiHomeDesignProvider(Provider):
             return self._finished(api, order, [links[i] or sources[i] for i in sources])
         return Outcome(images=None)
 
-    def _poll_mask(self, api, order) -> Outcome:
+    def _poll_mask(self, api: ApiClient, order: Order) -> Outcome:
         latest = _json(api.request("GET", f"/order/{order.provider_ref}/last-temp-image"))
         if not latest.get("url") or latest.get("image_id") == order.provider_state.get(
             "before_image_id"
@@ -178,7 +186,7 @@ class AiHomeDesignProvider(Provider):
             )
         return outcome
 
-    def _finished(self, api, order: Order, links: list[str]) -> Outcome:
+    def _finished(self, api: ApiClient, order: Order, links: list[str]) -> Outcome:
         images = [downloaded_result(api, link) for link in links]
         asked = order.options.get("results", 1)
         note = (
@@ -235,11 +243,11 @@ def _started(api: ApiClient, body: dict) -> dict:
         return {}
 
 
-def _mask_png(order: Order, size) -> bytes:
-    return to_editor_png(painted_mask(order, size))  # #7878CD on transparent, as documented
+def _mask_png(order: Order, size: tuple[int, int]) -> bytes:
+    return to_editor_png(required_mask(order, size))  # #7878CD on transparent, as documented
 
 
-def _json(response) -> dict:
+def _json(response: httpx.Response) -> dict:
     return read_object(response, "AI HomeDesign")
 
 
@@ -256,15 +264,15 @@ def _field(reply: dict, name: str) -> str:
 
 def _selection(service_name: str, options: dict) -> dict | str:
     """The space and widget items of a submission, or why they cannot be chosen."""
-    body = {}
+    body: dict[str, object] = {}
     space_name = ""
-    if service_name in catalog.WITH_SPACE:
-        choice = options.get("room_type") or options.get("scene")
-        space_name = catalog.space_for(service_name, choice) or ""
+    if service_name in WITH_SPACE:
+        choice = str(options.get("room_type") or options.get("scene"))
+        space_name = space_for(service_name, choice) or ""
         if not space_name:
             return f"AI HomeDesign has no space for {choice.replace('_', ' ')}"
         body["space_name"] = space_name
-    items = catalog.pick_items(service_name, space_name, options)
+    items = pick_items(service_name, space_name, options)
     if isinstance(items, str):
         return items
     body["selected_widgets"] = items
@@ -296,7 +304,7 @@ def _take_a_slot() -> None:
 
 
 @contextmanager
-def _errors_read():
+def _errors_read() -> Iterator[None]:
     """AI HomeDesign's error bodies are {"error": ..., "key": ...}, the key a string or a
     number: put them in words, and turn its rate limit into waiting in our queue."""
     try:
@@ -328,5 +336,5 @@ def _now() -> str:
     return timezone.now().isoformat()
 
 
-def _parse(value: str):
+def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value)

@@ -8,11 +8,23 @@ from PIL import Image
 
 from homedesign.projects.images import encode_full, served_copies
 
-from ..lifecycle import ResultImage
 from ..models import Order
 
 # report(progress_percent, eta_seconds): renews the order's lease and shows progress.
 Report = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class ResultImage:
+    """A finished image as a provider hands it over: encoded bytes and their facts."""
+
+    full: bytes
+    full_extension: str
+    display: bytes
+    thumbnail: bytes
+    copies_extension: str
+    width: int
+    height: int
 
 
 class ProviderError(Exception):

@@ -5,7 +5,7 @@ import functools
 import io
 import logging
 import time
-from collections.abc import Callable
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -16,6 +16,7 @@ from .base import ProviderError
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+RETRIES = 3
 # Failures that happen before a request reaches the server: always safe to send again.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -28,17 +29,11 @@ class ApiClient:
         base_url: str,
         headers: dict[str, str] | None = None,
         timeout: float = 60,
-        retries: int = 3,
         backoff: float = 1.0,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ):
-        self.label, self.retries, self.backoff, self.sleep = label, retries, backoff, sleep
+        self.label, self.backoff = label, backoff
         self.client = httpx.Client(
-            base_url=base_url,
-            headers=headers or {},
-            timeout=httpx.Timeout(timeout, connect=10),
-            transport=transport,
+            base_url=base_url, headers=headers or {}, timeout=httpx.Timeout(timeout, connect=10)
         )
         # Results often live on another host (a CDN): it must not receive our credentials.
         self.anonymous = httpx.Client(
@@ -46,7 +41,7 @@ class ApiClient:
         )
 
     def request(
-        self, method: str, path: str, *, idempotent: bool | None = None, **kwargs
+        self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any
     ) -> httpx.Response:
         """The response of a 2xx answer. Raises ProviderError: permanent for other 4xx,
         transient once retries on 429/5xx/network errors are used up.
@@ -56,7 +51,7 @@ class ApiClient:
         the provider would run, and bill, the job twice."""
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
-        for attempt in range(self.retries + 1):
+        for attempt in range(RETRIES + 1):
             try:
                 response = self.client.request(method, path, **kwargs)
             except httpx.TransportError as error:
@@ -83,12 +78,12 @@ class ApiClient:
                         body=body,
                     )
                 wait = _retry_after(response)
-            if attempt < self.retries:
+            if attempt < RETRIES:
                 # Headers are never logged: they hold the credentials.
                 logger.warning(
-                    "%s: %s; retrying (%d/%d)", self.label, problem, attempt + 1, self.retries
+                    "%s: %s; retrying (%d/%d)", self.label, problem, attempt + 1, RETRIES
                 )
-                self.sleep(wait if wait is not None else self.backoff * 2**attempt)
+                time.sleep(wait if wait is not None else self.backoff * 2**attempt)
         raise ProviderError(
             f"{self.label} is not answering right now.",
             permanent=False,
@@ -152,7 +147,7 @@ class ApiClient:
         return bytes(data)
 
 
-def read_json(response: httpx.Response, label: str):
+def read_json(response: httpx.Response, label: str) -> Any:
     """The answer's JSON; an unreadable answer is a passing fault (a proxy's error page)."""
     try:
         return response.json()
@@ -187,7 +182,13 @@ def provider_client(*, label: str, base_url: str, headers: dict[str, str]) -> Ap
 
 
 @functools.lru_cache(maxsize=16)
-def _client(label, base_url, headers, timeout, backoff) -> ApiClient:
+def _client(
+    label: str,
+    base_url: str,
+    headers: tuple[tuple[str, str], ...],
+    timeout: float,
+    backoff: float,
+) -> ApiClient:
     return ApiClient(
         label=label, base_url=base_url, headers=dict(headers), timeout=timeout, backoff=backoff
     )

@@ -13,8 +13,8 @@ from django.conf import settings
 from maskeditor.masks import to_white_on_black_png
 
 from ..models import Order, ProviderAccount
-from ..remote import handover_store, webhook_url
 from .base import Outcome, Provider, ProviderError, Report, WebhookMatch
+from .handover import handover_store, webhook_url
 from .http import ApiClient, provider_client, read_object
 from .inputs import as_jpeg, downloaded_result, painted_mask, upright_photo
 
@@ -115,7 +115,7 @@ class IacreaProvider(Provider):
             )
         report(90, None)
         images = [downloaded_result(api, url) for url in urls[: order.service_info.max_results]]
-        state = {"status": status}
+        state: dict[str, object] = {"status": status}
         if variations is not None:
             state["variations"] = variations
         return Outcome(images=images, state=state)
@@ -128,12 +128,20 @@ class IacreaProvider(Provider):
         return [WebhookMatch(order) for order in orders]
 
 
-def _job(order, endpoint, parent_generation, image_url, mask_url, size) -> dict:
+def _job(
+    order: Order,
+    endpoint: str,
+    parent_generation: str,
+    image_url: str,
+    mask_url: str | None,
+    size: tuple[int, int],
+) -> dict[str, object]:
     """The documented fields of a generation or variation request, besides user_id."""
     webhook = {"webhook": webhook_url("iacrea")}
     if endpoint == "declutter_total":
         # The declutter page shows its fields without their names. The variation's are
         # named here after the exterior-creation page (unconfirmed); it lists no webhook.
+        job: dict[str, object]
         if parent_generation:
             job = {"generation_id": parent_generation, "original_url": image_url}
             return job | ({"mask_url": mask_url} if mask_url else {})

@@ -10,9 +10,8 @@ from PIL import Image
 from homedesign.projects.images import load_upright
 from maskeditor.masks import read_mask
 
-from ..lifecycle import ResultImage
 from ..models import Order
-from .base import ProviderError, result_image
+from .base import ProviderError, ResultImage, result_image
 from .http import ApiClient
 
 
@@ -27,6 +26,16 @@ def painted_mask(order: Order, size: tuple[int, int]) -> np.ndarray | None:
         return None
     with order.mask.file.open("rb") as file:
         return read_mask(file, size=size)
+
+
+def required_mask(order: Order, size: tuple[int, int]) -> np.ndarray:
+    """The painted mask of a service that cannot work without one."""
+    painted = painted_mask(order, size)
+    if painted is None:
+        raise ProviderError(
+            "This edit needs a painted area.", permanent=True, detail="order has no mask"
+        )
+    return painted
 
 
 def as_jpeg(image: Image.Image) -> bytes:

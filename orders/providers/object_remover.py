@@ -15,7 +15,7 @@ from maskeditor.masks import to_object_remover_png
 from ..models import Order
 from .base import Outcome, Provider, ProviderError, Report, result_image
 from .http import ApiClient, provider_client
-from .inputs import as_png, painted_mask, same_size_or_fail, upright_photo
+from .inputs import as_png, required_mask, same_size_or_fail, upright_photo
 
 
 class ObjectRemoverProvider(Provider):
@@ -39,7 +39,7 @@ class ObjectRemoverProvider(Provider):
     def submit(self, order: Order, report: Report) -> Outcome:
         api = self.client()
         photo = upright_photo(order)
-        painted = painted_mask(order, photo.size)
+        painted = required_mask(order, photo.size)
         image_png = as_png(photo)  # the API reads PNG and JPEG; ours may be HEIC or WebP
         mask_png = to_object_remover_png(painted, mode="L")  # grey > 0 = remove
         report(20, None)
@@ -76,4 +76,4 @@ class ObjectRemoverProvider(Provider):
         data = api.download_image(f"/download/{filename}", max_bytes=settings.RESULT_MAX_BYTES)
         result = Image.open(io.BytesIO(data))
         same_size_or_fail(self.label, result, photo.size)
-        return Outcome(images=[result_image(np.asarray(result.convert("RGB")))], ref=filename)
+        return Outcome(images=[result_image(np.asarray(result.convert("RGB")))], ref=str(filename))

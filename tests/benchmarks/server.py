@@ -22,7 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from homedesign.accounts.models import User
 from homedesign.projects.models import Project
 from homedesign.projects.services import photo_add
-from orders.lifecycle import order_place
+from orders.services import order_place
 from tests.images import jpeg_bytes
 
 user = User.objects.create_user("EMAIL", "a long passphrase 123")

@@ -16,7 +16,7 @@ SETUP = (
     + """
 from django.urls import reverse
 from orders.models import Order
-from orders.remote import webhook_secret
+from orders.providers.handover import webhook_secret
 
 Order.objects.filter(pk=order.pk).update(status="processing", provider="iacrea",
                                          provider_ref="gen-1", provider_state={"remote": True})

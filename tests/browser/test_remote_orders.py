@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from orders.models import Order, ProviderAccount
-from orders.remote import webhook_url
+from orders.providers.handover import webhook_url
 
 from ..factories import make_photo, make_project, make_user
 from ..fake_adcreative import FakeAdCreative

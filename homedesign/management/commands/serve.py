@@ -12,7 +12,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from orders.lifecycle import orders_reap_stranded
+from orders.services import orders_reap_stranded
 
 REAP_EVERY_SECONDS = 60
 

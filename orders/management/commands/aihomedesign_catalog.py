@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.providers import REGISTRY
 from orders.providers.aihd_catalog import catalog_refresh
+from orders.providers.aihomedesign import AiHomeDesignProvider
 from orders.providers.base import ProviderError
 
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         if not settings.AIHOMEDESIGN_API_KEY:
             raise CommandError("Set AIHOMEDESIGN_API_KEY first.")
         try:
-            count = catalog_refresh(REGISTRY["aihomedesign"].client())
+            count = catalog_refresh(AiHomeDesignProvider().client())
         except ProviderError as error:
             raise CommandError(f"{error.message} {error.detail}") from None
         self.stdout.write(f"{count} spaces and widget items stored.")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orders.lifecycle import orders_reap_stranded
+from orders.services import orders_reap_stranded
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.providers import REGISTRY
-from orders.remote import webhook_url
+from orders.providers.handover import webhook_url
 
 
 class Command(BaseCommand):

@@ -91,6 +91,10 @@ class LocalProvider(Provider):
         )
 
     def _mask(self, order: Order, rgb: np.ndarray) -> np.ndarray:
+        if order.mask is None:
+            raise ProviderError(
+                "This edit needs a painted area.", permanent=True, detail="order has no mask"
+            )
         try:
             with order.mask.file.open("rb") as file:
                 return read_mask(file, size=(rgb.shape[1], rgb.shape[0]))

@@ -50,8 +50,8 @@ def find_sky(rgb: np.ndarray) -> np.ndarray:
     _, labels = cv2.connectedComponents(candidate, connectivity=4)
     touching_top = set(np.unique(labels[0])) - {0}
     sky = np.isin(labels, list(touching_top)).astype(np.uint8)
-    sky = cv2.morphologyEx(sky, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    return cv2.GaussianBlur(sky.astype(np.float32), (0, 0), 1.5)
+    closed = cv2.morphologyEx(sky, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    return cv2.GaussianBlur(closed.astype(np.float32), (0, 0), 1.5)
 
 
 def _horizon_row(sky: np.ndarray) -> int:
@@ -59,7 +59,7 @@ def _horizon_row(sky: np.ndarray) -> int:
     return int(rows.max()) + 1 if len(rows) else max(1, sky.shape[0] // 3)
 
 
-def _sky_gradient(colours, horizon: int) -> np.ndarray:
+def _sky_gradient(colours: tuple[tuple[int, int, int], ...], horizon: int) -> np.ndarray:
     """One RGB colour (0–1) per row, zenith at row 0 and the warm band at the horizon."""
     zenith, middle, low = (np.array(c, np.float32) / 255 for c in colours)
     t = np.linspace(0, 1, horizon, dtype=np.float32)[:, None]

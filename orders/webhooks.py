@@ -1,0 +1,69 @@
+"""The endpoints remote providers call: webhooks about their jobs, and the signed URLs of
+the photos and masks we hand them. Public (no session), so each checks its secret."""
+
+import json
+import logging
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from . import services
+from .providers import REGISTRY
+from .providers.handover import handover_path, webhook_secret_matches
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_MAX_BYTES = 64 * 1024 * 1024  # AdCreative may inline the result image
+
+
+@login_not_required
+@require_GET
+def handover(request: HttpRequest, token: str, filename: str) -> FileResponse:
+    path = handover_path(token, filename)
+    if path is None:
+        raise Http404
+    response = FileResponse(
+        default_storage.open(path, "rb"),
+        content_type="image/jpeg" if filename.endswith(".jpg") else "image/png",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@csrf_exempt  # called by the provider's servers, not by a browser with our cookie
+@login_not_required
+@require_POST
+def webhook(request: HttpRequest, provider: str, secret: str) -> JsonResponse:
+    remote = REGISTRY.get(provider)
+    if remote is None or not webhook_secret_matches(provider, secret):
+        logger.warning("Webhook with a wrong secret or provider: %s", provider)
+        raise Http404
+    body = _body(request)
+    if body is None:
+        return JsonResponse({"error": "the body is too large"}, status=413)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"error": "the body is not JSON"}, status=400)
+    if not isinstance(payload, dict):
+        return JsonResponse({"error": "expected a JSON object"}, status=400)
+    if not services.webhook_receive(provider=remote, payload=payload):
+        logger.warning("Webhook from %s about no order of ours: %.300s", provider, body)
+        return JsonResponse({"error": "no such order"}, status=404)
+    return JsonResponse({"ok": True})
+
+
+def _body(request: HttpRequest) -> bytes | None:
+    """The request's body, or None past WEBHOOK_MAX_BYTES (request.body stops at 2.5 MB,
+    less than an AdCreative notification with its image inline)."""
+    try:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > WEBHOOK_MAX_BYTES:
+            return None
+    except ValueError:
+        pass
+    body = request.read(WEBHOOK_MAX_BYTES + 1)
+    return body if len(body) <= WEBHOOK_MAX_BYTES else None
