@@ -1,4 +1,5 @@
-import secrets
+import base64
+import hashlib
 import uuid
 from datetime import datetime
 
@@ -6,9 +7,10 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from homedesign.accounts.models import AnyUser
-from homedesign.projects.models import Project
+from homedesign.projects.models import Photo, Project
 
 from .catalog import (
     SERVICE_CHOICES,
@@ -20,7 +22,7 @@ from .catalog import (
 )
 
 
-class OrderQuerySet(models.QuerySet):
+class OrderQuerySet(models.QuerySet["Order"]):
     def for_user(self, user: AnyUser) -> "OrderQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
@@ -33,7 +35,7 @@ class OrderQuerySet(models.QuerySet):
     def gallery_groups(self) -> list[tuple["Order", list["Order"]]]:
         """Each first order with itself and its variations, as galleries show them; newest
         first. A variation whose parent is not among these orders stands on its own."""
-        orders: list[Order] = list(self)  # type: ignore[arg-type]  # django-stubs: Self rows
+        orders = list(self)
         ids = {order.pk for order in orders}
         children: dict[uuid.UUID, list[Order]] = {}
         for order in orders:
@@ -194,13 +196,25 @@ class OrderResult(models.Model):
         return [f.name for f in (self.full, self.display, self.thumbnail) if f.name]
 
 
-def new_share_token() -> str:
-    return secrets.token_urlsafe(24)  # 192 bits
+def share_token(link_id: uuid.UUID) -> str:
+    """A link's secret: 256 bits derived from its id with the server's key, so the owner can
+    copy it again while the database alone (which keeps only its digest) opens nothing.
+    Changing SECRET_KEY changes every link's address."""
+    mac = salted_hmac("orders.share", str(link_id), algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
-class ShareLinkQuerySet(models.QuerySet):
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
     def for_user(self, user: AnyUser) -> "ShareLinkQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
+
+    def by_token(self, token: str) -> "ShareLink | None":
+        digest = token_digest(token)
+        return self.filter(models.Q(token_digest=digest) | models.Q(former_digest=digest)).first()
 
 
 class ShareLink(models.Model):
@@ -210,7 +224,11 @@ class ShareLink(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
     )
-    token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # Links made before tokens were derived kept their random token: its digest.
+    former_digest = models.CharField(  # noqa: DJ001 (unique: an absent one must be NULL)
+        max_length=64, null=True, unique=True, editable=False
+    )
     project = models.ForeignKey(
         "projects.Project",
         on_delete=models.CASCADE,
@@ -228,7 +246,12 @@ class ShareLink(models.Model):
         OrderResult,
         blank=True,
         related_name="share_links",
-        help_text="The results the owner picked; none picked means all of the subject's.",
+        help_text="The results the owner picked, when the link shows picks only.",
+    )
+    picks_only = models.BooleanField(
+        default=False,
+        help_text="Show only the picked results (fewer once some are deleted); otherwise "
+        "every result of the subject.",
     )
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -257,6 +280,10 @@ class ShareLink(models.Model):
         return reverse("orders:share_page", args=[self.token])
 
     @property
+    def token(self) -> str:
+        return share_token(self.pk)
+
+    @property
     def subject(self) -> "Project | Order":
         return self.project or self.order  # type: ignore[return-value]  # one is set (constraint)
 
@@ -273,16 +300,24 @@ class ShareLink(models.Model):
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
 
-    def shared_results(self) -> models.QuerySet:
-        """What the page shows: the picked results, else every result of the subject."""
+    def subject_results(self) -> models.QuerySet[OrderResult]:
+        """Every finished result of the order or project the link is about."""
         results = OrderResult.objects.filter(order__status=Order.Status.SUCCEEDED)
         if self.order_id:
             results = results.filter(order=self.order_id)
         else:
             results = results.filter(order__photo__project=self.project_id)
-        if self.results.exists():
-            results = results.filter(share_links=self)
         return results.select_related("order__photo").order_by("order__created_at", "index")
+
+    def shared_results(self) -> models.QuerySet[OrderResult]:
+        """What the page shows: the picks that remain (never more), else every result of
+        the subject."""
+        results = self.subject_results()
+        return results.filter(share_links=self) if self.picks_only else results
+
+    def shared_photos(self) -> "models.QuerySet[Photo]":
+        """The photos whose results the page shows: their "before", and originals if allowed."""
+        return Photo.objects.filter(orders__results__in=self.shared_results()).distinct()
 
 
 class ProviderAccount(models.Model):

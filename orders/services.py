@@ -22,7 +22,7 @@ from maskeditor.models import Mask
 
 from . import lifecycle, processing, tasks
 from .catalog import MaskUse, clean_options, get_service
-from .models import Order, OrderResult, ShareLink
+from .models import Order, OrderResult, ShareLink, token_digest
 from .providers import provider_for, refusal
 from .providers.base import Provider
 
@@ -177,17 +177,24 @@ def share_link_create(
     include_originals: bool,
     result_ids: Sequence[str] = (),
 ) -> ShareLink:
-    """A link to the subject's results, or to the ones picked among them."""
-    link = ShareLink.objects.create(
+    """A link to the subject's results, or to the ones picked among them. Originals it
+    offers are prepared by the worker, once."""
+    link = ShareLink(
         owner=owner,
         order=subject if isinstance(subject, Order) else None,
         project=subject if isinstance(subject, Project) else None,
         expires_at=expires_at,
         include_originals=include_originals,
     )
-    valid_ids = [value for value in result_ids if _is_uuid(value)]
-    if valid_ids:
-        link.results.set(link.shared_results().filter(pk__in=valid_ids))
+    link.token_digest = token_digest(link.token)
+    # Only results of the subject can be picked (a forged id of another's is ignored).
+    picks = list(link.subject_results().filter(pk__in=[v for v in result_ids if _is_uuid(v)]))
+    link.picks_only = bool(picks)
+    with transaction.atomic():
+        link.save()
+        link.results.set(picks)
+        if include_originals:
+            tasks.share_originals_enqueue(link.pk)
     return link
 
 

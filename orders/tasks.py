@@ -13,8 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from homedesign.projects.services import photo_shared_copy
+
 from . import lifecycle, processing
-from .models import Order
+from .models import Order, ShareLink
 
 
 @task()
@@ -25,6 +27,18 @@ def run_order_task(order_id: str) -> None:
 @task()
 def poll_order_task(order_id: str, token: int | None = None) -> None:
     follow_up(order_id, processing.order_poll(order_id=order_id, token=token))
+
+
+@task()
+def share_originals_task(link_id: str) -> None:
+    """The clean full-size copies a share link offers, made once per photo."""
+    link = ShareLink.objects.get(pk=link_id)
+    for photo in link.shared_photos():
+        photo_shared_copy(photo=photo)
+
+
+def share_originals_enqueue(link_id: str | UUID) -> None:
+    transaction.on_commit(lambda: share_originals_task.enqueue(link_id=str(link_id)))
 
 
 def follow_up(order_id: str, step: processing.FollowUp) -> None:

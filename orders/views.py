@@ -17,9 +17,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from homedesign.accounts.credits import NotEnoughCredits
 from homedesign.http import AuthedRequest
-from homedesign.projects.images import CONTENT_TYPES, encode_full, load_upright
 from homedesign.projects.models import Photo, Project
-from homedesign.projects.services import decoding
 from homedesign.projects.serving import serve_file
 from maskeditor.masks import MaskRejected
 from maskeditor.models import Mask
@@ -33,6 +31,7 @@ from .models import Order, OrderResult, ShareLink
 from .providers import availability
 
 FILE_KINDS = ("full", "display", "thumbnail")
+SHARE_EXPIRY_DAYS = ("", "1", "7", "30")  # what the share form offers ("": never)
 
 
 def _photo_for(request: AuthedRequest, pk: uuid.UUID) -> Photo:
@@ -243,7 +242,10 @@ def share_create(request: AuthedRequest, kind: str, pk: uuid.UUID) -> HttpRespon
     else:
         raise Http404
     days = request.POST.get("expires_in_days", "")
-    expires_at = timezone.now() + timedelta(days=int(days)) if days in ("1", "7", "30") else None
+    if days not in SHARE_EXPIRY_DAYS:
+        messages.error(request, "Choose when the link expires from the list; no link was made.")
+        return redirect(_safe_next(request) or subject.get_absolute_url())
+    expires_at = timezone.now() + timedelta(days=int(days)) if days else None
     link = services.share_link_create(
         owner=request.user,
         subject=subject,
@@ -265,14 +267,18 @@ def share_revoke(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
 
 def _back(request: AuthedRequest, link: ShareLink) -> HttpResponse:
     """To the page the form was on, if it is one of ours."""
+    return redirect(_safe_next(request) or link.subject_url)
+
+
+def _safe_next(request: AuthedRequest) -> str:
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = link.subject_url
-    return redirect(target)
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return ""
 
 
 def _link_by_token(token: str) -> ShareLink | None:
-    return ShareLink.objects.filter(token=token).select_related("project", "order").first()
+    return ShareLink.objects.select_related("project", "order").by_token(token)
 
 
 @login_not_required
@@ -283,7 +289,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         response = render(request, "orders/share_unavailable.html", status=410 if link else 404)
     else:
         services.share_link_visit(link=link)
-        context = {"link": link, "results": link.shared_results()}
+        context = {"link": link, "token": token, "results": link.shared_results()}
         response = render(request, "orders/share_page.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
@@ -302,23 +308,39 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
     results = link.shared_results()
     if kind in FILE_KINDS:
         result = get_object_or_404(results, pk=pk)
-        name = f"{result.order.service}-{result.index + 1}{PurePath(result.full.name).suffix}"
-        return serve_file(
-            request,
-            getattr(result, kind),
-            etag=f"{token[:8]}-{result.pk}-{kind}",
-            download_name=name if kind == "full" else None,
+        name = f"{result.order.service}-{result.index + 1}{PurePath(str(result.full.name)).suffix}"
+        return _unindexed(
+            serve_file(
+                request,
+                getattr(result, kind),
+                etag=f"{token[:8]}-{result.pk}-{kind}",
+                download_name=name if kind == "full" else None,
+            )
         )
-    shown_photos = Photo.objects.filter(orders__results__in=results).distinct()
-    photo = get_object_or_404(shown_photos, pk=pk)
+    photo = get_object_or_404(link.shared_photos(), pk=pk)
     if kind == "before":
-        return serve_file(request, photo.display, etag=f"{token[:8]}-{photo.pk}-before")
-    if kind == "original" and link.include_originals:
-        # The owner's original keeps its GPS and maker notes; a visitor gets the pixels.
-        with photo.original.open("rb") as file, decoding:
-            data, extension = encode_full(load_upright(file))
-        response = HttpResponse(data, content_type=CONTENT_TYPES[f".{extension}"])
-        response["Content-Disposition"] = f'attachment; filename="photo.{extension}"'
-        response["Cache-Control"] = "private, no-cache"
-        return response
-    raise Http404
+        response = serve_file(request, photo.display, etag=f"{token[:8]}-{photo.pk}-before")
+    elif kind == "original" and link.include_originals:
+        # The owner's original keeps its GPS and maker notes; a visitor gets the pixels,
+        # in the copy the worker made when the link was created.
+        if not photo.shared_copy:
+            response = HttpResponse(
+                "The original is still being prepared; try again in a minute.",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = "30"
+        else:
+            response = serve_file(
+                request, photo.shared_copy, etag=f"{token[:8]}-{photo.pk}-original"
+            )
+            suffix = PurePath(str(photo.shared_copy.name)).suffix
+            response["Content-Disposition"] = f'attachment; filename="photo{suffix}"'
+    else:
+        raise Http404
+    return _unindexed(response)
+
+
+def _unindexed(response: HttpResponseBase) -> HttpResponseBase:
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -1,15 +1,18 @@
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from homedesign.projects.models import Photo
 from orders import lifecycle
 from orders.models import Order, ShareLink
-from orders.tasks import run_order_task
+from orders.tasks import run_order_task, share_originals_task
 
 from .factories import make_order, make_photo, mask_png
 from .images import jpeg_bytes
@@ -263,19 +266,32 @@ def test_share_link_shows_results_to_anyone_and_nothing_else(
     assert 1 <= (link.expires_at - timezone.now()).days <= 7
 
 
-def test_originals_can_be_shared_on_purpose(agent_client, client, done_order):
-    agent_client.post(
-        reverse("orders:share_create", args=["project", done_order.photo.project_id]),
-        {"include_originals": "on"},
-    )
+def test_originals_can_be_shared_on_purpose(
+    agent_client, client, done_order, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(
+            reverse("orders:share_create", args=["project", done_order.photo.project_id]),
+            {"include_originals": "on"},
+        )
     link = ShareLink.objects.get()
+    url = reverse("orders:share_file", args=[link.token, "original", done_order.photo_id])
 
-    response = client.get(
-        reverse("orders:share_file", args=[link.token, "original", done_order.photo_id])
-    )
+    waiting = client.get(url)
+    queued = DBTaskResult.objects.get(task_path="orders.tasks.share_originals_task")
+    share_originals_task.call(**queued.args_kwargs["kwargs"])  # what the worker does
+    response = client.get(url)
+    share_originals_task.call(link_id=str(link.pk))  # again: made once, kept
 
+    assert waiting.status_code == 503 and "being prepared" in waiting.text
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    photo = done_order.photo
+    photo.refresh_from_db()
+    assert photo.shared_copy.name == Photo.objects.get(pk=photo.pk).shared_copy.name
+    folder = Path(photo.shared_copy.path).parent
+    assert len([f for f in folder.iterdir() if f.name.startswith("shared")]) == 1
 
 
 def test_revoked_and_expired_links_say_no_longer_available(agent_client, client, done_order):
@@ -444,6 +460,7 @@ def test_share_downloads_name_nothing_of_the_listing_and_originals_are_clean(
         reverse("orders:share_create", args=["order", order.pk]), {"include_originals": "on"}
     )
     link = ShareLink.objects.get()
+    share_originals_task.call(link_id=str(link.pk))  # what the worker does
     result = order.results.get()
 
     full = client.get(
@@ -453,8 +470,9 @@ def test_share_downloads_name_nothing_of_the_listing_and_originals_are_clean(
 
     assert 'filename="image_enhancement-1.jpg"' in full["Content-Disposition"]
     assert "lilas" not in original["Content-Disposition"]
-    assert not Image.open(io.BytesIO(original.content)).getexif()
-    assert b"PhoneMaker" not in original.content
+    data = b"".join(original.streaming_content)
+    assert not Image.open(io.BytesIO(data)).getexif()
+    assert b"PhoneMaker" not in data
 
 
 def test_staff_who_may_view_orders_see_result_previews(client, done_order):
@@ -523,9 +541,7 @@ def test_outsider_cannot_revoke_a_link(outsider_client, done_order):
     assert link.revoked_at is None
 
 
-def test_the_order_page_says_a_stalled_order_looks_stalled_and_changes_nothing(
-    agent_client, photo
-):
+def test_the_order_page_says_a_stalled_order_looks_stalled_and_changes_nothing(agent_client, photo):
     order = make_order(photo)
     lifecycle.order_claim(order)
     expired = timezone.now() - timedelta(minutes=10)
@@ -539,3 +555,81 @@ def test_the_order_page_says_a_stalled_order_looks_stalled_and_changes_nothing(
     assert (after.status, after.lease_expires_at) == ("processing", expired)  # GETs change nothing
     call_command("reap_orders")  # the scheduled reaper recovers it
     assert Order.objects.get(pk=order.pk).status == "queued"
+
+
+def test_the_database_alone_opens_no_share_link(agent_client, client, done_order):
+    agent_client.post(reverse("orders:share_create", args=["order", done_order.pk]))
+    link = ShareLink.objects.get()
+    stored = list(ShareLink.objects.values().get().values())
+
+    assert len(link.token) == 43  # 256 bits, URL-safe, derived again for its owner
+    assert link.token not in [str(value) for value in stored]
+    assert client.get(link.get_absolute_url()).status_code == 200
+    for guess in (link.token_digest, str(link.pk)):
+        assert client.get(reverse("orders:share_page", args=[guess])).status_code == 404
+    page = agent_client.get(done_order.get_absolute_url())
+    assert link.get_absolute_url() in page.text  # the owner can copy it again
+
+
+def test_a_link_made_before_tokens_were_derived_keeps_working(client, agent, done_order):
+    from orders.models import token_digest
+
+    link = services_share(agent, done_order)
+    ShareLink.objects.filter(pk=link.pk).update(former_digest=token_digest("an-old-random-token"))
+
+    assert client.get(reverse("orders:share_page", args=["an-old-random-token"])).status_code == 200
+    assert client.get(link.get_absolute_url()).status_code == 200
+
+
+def test_a_link_never_shows_more_than_its_picks(agent_client, client, photo, done_order):
+    other = make_order(photo, service="day_to_dusk")
+    run_order_task.call(order_id=other.pk)
+    picked, left_out = done_order.results.get(), other.results.get()
+    agent_client.post(
+        reverse("orders:share_create", args=["project", photo.project_id]),
+        {"results": [str(picked.pk)]},
+    )
+    link = ShareLink.objects.get()
+
+    agent_client.post(reverse("orders:result_delete", args=[picked.pk]))
+    page = client.get(link.get_absolute_url())
+
+    assert page.status_code == 200
+    assert str(left_out.pk) not in page.text
+    assert "have been removed by the person who shared it" in page.text
+    assert (
+        client.get(reverse("orders:share_file", args=[link.token, "full", left_out.pk])).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("days", ["365", "0", "-1", "7.5", "never"])
+def test_an_expiry_the_form_does_not_offer_is_refused(agent_client, done_order, days):
+    response = agent_client.post(
+        reverse("orders:share_create", args=["order", done_order.pk]),
+        {"expires_in_days": days},
+        follow=True,
+    )
+
+    assert not ShareLink.objects.exists()
+    assert "Choose when the link expires from the list" in response.text
+
+
+def test_every_file_of_a_share_page_is_marked_noindex(client, agent, done_order):
+    link = services_share(agent, done_order)
+    result = done_order.results.get()
+    urls = [
+        reverse("orders:share_file", args=[link.token, kind, result.pk])
+        for kind in ("full", "display", "thumbnail")
+    ] + [reverse("orders:share_file", args=[link.token, "before", done_order.photo_id])]
+
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["X-Robots-Tag"] == "noindex, nofollow", url
+
+
+def services_share(agent, order: Order) -> ShareLink:
+    from orders.services import share_link_create
+
+    return share_link_create(owner=agent, subject=order, expires_at=None, include_originals=False)

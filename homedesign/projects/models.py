@@ -71,6 +71,10 @@ class Photo(models.Model):
     original = models.FileField(upload_to=photo_file_path, max_length=300)
     display = models.FileField(upload_to=photo_file_path, max_length=300)
     thumbnail = models.FileField(upload_to=photo_file_path, max_length=300)
+    # Full size from pixels only (no EXIF, GPS or comment), made once by the worker when a
+    # share link offers originals: a visitor never gets the owner's file, nor makes us
+    # decode it on their request.
+    shared_copy = models.FileField(upload_to=photo_file_path, max_length=300, blank=True)
     original_name = models.CharField(max_length=255)
     format = models.CharField(max_length=8, choices=Format.choices)
     width = models.PositiveIntegerField()
@@ -111,4 +115,5 @@ class Photo(models.Model):
         return self.width * self.height / 1_000_000
 
     def stored_files(self) -> list[str]:
-        return [f.name for f in (self.original, self.display, self.thumbnail) if f.name]
+        files = (self.original, self.display, self.thumbnail, self.shared_copy)
+        return [f.name for f in files if f.name]

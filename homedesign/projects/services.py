@@ -9,7 +9,7 @@ from django.db import transaction
 
 from homedesign.accounts.models import User
 
-from .images import prepare_photo
+from .images import encode_full, load_upright, prepare_photo
 from .models import Photo, Project
 
 # A 100 MP PNG decodes to 400 MB; two at a time per web process keeps a burst of uploads
@@ -55,6 +55,21 @@ def photo_add(*, project: Project, upload: UploadedFile) -> Photo:
         _delete_files(photo.stored_files())
         raise
     return photo
+
+
+def photo_shared_copy(*, photo: Photo) -> None:
+    """Make, once, the full-size copy of the photo a share link may offer: its pixels
+    only, upright, without the metadata the owner's file keeps. Runs in the worker."""
+    if photo.shared_copy:
+        return
+    with photo.original.open("rb") as file:
+        data, extension = encode_full(load_upright(file))
+    photo.shared_copy.save(f"shared.{extension}", ContentFile(data), save=False)
+    updated = Photo.objects.filter(pk=photo.pk, shared_copy="").update(
+        shared_copy=photo.shared_copy.name
+    )
+    if not updated:  # made meanwhile by another worker; keep theirs
+        default_storage.delete(str(photo.shared_copy.name))
 
 
 def photo_delete(*, photo: Photo) -> None:

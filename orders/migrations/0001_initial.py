@@ -2,9 +2,15 @@
 
 import django.db.models.deletion
 import orders.models
+import secrets
 import uuid
 from django.conf import settings
 from django.db import migrations, models
+
+
+def new_share_token():
+    # Share tokens were random then; 0006 derives them from the link's id instead.
+    return secrets.token_urlsafe(24)
 
 
 class Migration(migrations.Migration):
@@ -69,7 +75,7 @@ class Migration(migrations.Migration):
             name='ShareLink',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('token', models.CharField(default=orders.models.new_share_token, editable=False, max_length=64, unique=True)),
+                ('token', models.CharField(default=new_share_token, editable=False, max_length=64, unique=True)),
                 ('include_originals', models.BooleanField(default=False, help_text='Let visitors download the original photos too.')),
                 ('expires_at', models.DateTimeField(blank=True, null=True)),
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),
