@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -9,7 +10,15 @@ from homedesign.accounts.credits import NotEnoughCredits
 from homedesign.accounts.models import CreditEntry
 
 from . import lifecycle, services
-from .models import CatalogEntry, Order, OrderResult, ProviderAccount, ShareLink
+from .models import (
+    Batch,
+    CatalogEntry,
+    Order,
+    OrderResult,
+    ProviderAccount,
+    ShareLink,
+    token_digest,
+)
 from .providers.aihd_catalog import maps_to
 from .providers.handover import webhook_url
 
@@ -91,14 +100,15 @@ class OrderAdmin(admin.ModelAdmin):
 @admin.register(ShareLink)
 class ShareLinkAdmin(admin.ModelAdmin):
     list_display = ("created_at", "owner", "subject", "live", "expires_at", "view_count")
-    list_filter = ("revoked_at", "include_originals", "created_at")
-    search_fields = ("owner__email", "token", "project__name")
+    list_filter = ("revoked_at", "include_originals", "picks_only", "created_at")
+    search_fields = ("owner__email", "project__name")
     list_select_related = ("owner", "project", "order")
     readonly_fields = (
         "token",
         "owner",
         "project",
         "order",
+        "picks_only",
         "created_at",
         "view_count",
         "last_viewed_at",
@@ -112,6 +122,14 @@ class ShareLinkAdmin(admin.ModelAdmin):
     @admin.display(boolean=True)
     def live(self, link: ShareLink) -> bool:
         return link.is_live
+
+    def get_search_results(self, request, queryset, search_term):
+        """A link pasted from an e-mail finds its row: the token is matched by digest."""
+        results, distinct = super().get_search_results(request, queryset, search_term)
+        token = search_term.strip().rstrip("/").rsplit("/", 1)[-1]
+        if token:
+            results |= queryset.filter(token_digest=token_digest(token))
+        return results, distinct
 
     @admin.action(description="Revoke")
     def revoke(self, request, queryset) -> None:
@@ -170,3 +188,77 @@ class CatalogEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+class BatchStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("running", "Still running"),
+            ("failures", "With failed photos"),
+            ("done", "All done"),
+        ]
+
+    def queryset(self, request, queryset):
+        unfinished = Q(orders__status__in=Order.UNFINISHED)
+        if self.value() == "running":
+            return queryset.filter(unfinished).distinct()
+        if self.value() == "failures":
+            return queryset.filter(orders__status=Order.Status.FAILED).distinct()
+        if self.value() == "done":
+            return queryset.exclude(unfinished).exclude(orders__status=Order.Status.FAILED)
+        return queryset
+
+
+class BatchOrderInline(admin.TabularInline):
+    model = Order
+    fk_name = "batch"
+    extra = 0
+    can_delete = False
+    fields = ("photo", "status", "progress", "message", "credits_charged", "credits_refunded")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    """Listing orders: support answers "why did 3 of my 30 photos fail" from here."""
+
+    list_display = ("created_at", "owner", "project", "service", "photos", "done", "failed")
+    list_filter = (BatchStatusFilter, "service", "created_at")
+    search_fields = ("owner__email", "project__name")
+    list_select_related = ("owner", "project")
+    readonly_fields = ("owner", "project", "service", "options", "photos_to_paint", "created_at")
+    inlines = [BatchOrderInline]
+    view_on_site = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                photo_total=Count("orders"),
+                done_total=Count("orders", filter=Q(orders__status=Order.Status.SUCCEEDED)),
+                failed_total=Count("orders", filter=Q(orders__status=Order.Status.FAILED)),
+            )
+        )
+
+    @admin.display(description="photos", ordering="photo_total")
+    def photos(self, batch: Batch) -> int:
+        return batch.photo_total  # type: ignore[attr-defined]  # annotated in get_queryset
+
+    @admin.display(description="done", ordering="done_total")
+    def done(self, batch: Batch) -> int:
+        return batch.done_total  # type: ignore[attr-defined]
+
+    @admin.display(description="failed", ordering="failed_total")
+    def failed(self, batch: Batch) -> int:
+        return batch.failed_total  # type: ignore[attr-defined]

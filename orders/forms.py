@@ -1,6 +1,9 @@
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+
+from homedesign.projects.models import Photo
 
 from .catalog import MaskUse, OptionKind, Service
 
@@ -50,3 +53,27 @@ class OrderForm(forms.Form):
 
 def options_from(form: forms.Form, service: Service) -> dict:
     return {name: form.cleaned_data[name] for name in service.option_names}
+
+
+def batch_form_class(service: Service, photos: Sequence[Photo]) -> type[forms.Form]:
+    """The service's options once for the whole batch, which photos it is for, and, for
+    services with a room type, each photo's room (the listing's style fills them in)."""
+    form_class = order_form_class(service)
+    fields: dict[str, forms.Field] = {
+        name: field
+        for name, field in form_class.base_fields.items()
+        if name not in ("mask", "mask_id") and not (name == "room_type" and photos)
+    }
+    fields["photos"] = forms.MultipleChoiceField(
+        label="Photos",
+        choices=[(str(photo.pk), photo.original_name) for photo in photos],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one photo."},
+    )
+    room = next((o for o in service.options if o.name == "room_type"), None)
+    if room is not None:
+        for photo in photos:
+            fields[f"room_{photo.pk}"] = forms.ChoiceField(
+                label=f"Room in {photo.original_name}", choices=room.choices, initial=room.default
+            )
+    return type(f"{form_class.__name__}Batch", (forms.Form,), fields)

@@ -52,6 +52,71 @@ def order_file_path(result: "OrderResult", filename: str) -> str:
     return f"orders/{result.order_id}/{filename}"
 
 
+class BatchQuerySet(models.QuerySet["Batch"]):
+    def for_user(self, user: AnyUser) -> "BatchQuerySet":
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+
+class Batch(models.Model):
+    """One order for many photos of a listing: the same service and options, each photo
+    its own Order (own progress, result and refund), grouped here."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="batches"
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="batches"
+    )
+    service = models.CharField(max_length=40, choices=SERVICE_CHOICES)
+    options = models.JSONField(default=dict, blank=True)
+    # Photos still to paint, in order, for a service that needs a mask on each.
+    photos_to_paint = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "batches"
+
+    def __str__(self) -> str:
+        return f"{self.service_info.label} of {self.project}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:batch_detail", args=[self.pk])
+
+    @property
+    def service_info(self) -> Service:
+        return get_service(self.service)
+
+
+class ListingStyle(models.Model):
+    """The look a listing's staging and design orders start from, so its rooms match: one
+    style and colour scheme for the home, and each photo's room type."""
+
+    project = models.OneToOneField(
+        "projects.Project", on_delete=models.CASCADE, primary_key=True, related_name="style"
+    )
+    style = models.CharField(max_length=40, blank=True)
+    colour = models.CharField(max_length=40, blank=True)
+    room_types = models.JSONField(default=dict, blank=True, help_text="Photo id → room type.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Style of {self.project}"
+
+    def options_for(self, photo_id: uuid.UUID | None) -> dict[str, str]:
+        """The options a new staging or design order of this photo (or of any photo)
+        starts from."""
+        chosen = {
+            "style": self.style,
+            "colour": self.colour,
+            "room_type": self.room_types.get(str(photo_id), "") if photo_id else "",
+        }
+        return {name: value for name, value in chosen.items() if value}
+
+
 class Order(models.Model):
     """One edit of one photo. Its status changes only through orders.lifecycle."""
 
@@ -80,6 +145,9 @@ class Order(models.Model):
     )
     service = models.CharField(max_length=40, choices=SERVICE_CHOICES)
     options = models.JSONField(default=dict, blank=True)
+    batch = models.ForeignKey(
+        Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
     mask = models.ForeignKey(
         "maskeditor.Mask",
         on_delete=models.SET_NULL,

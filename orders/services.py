@@ -15,14 +15,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from homedesign.accounts.credits import NotEnoughCredits
 from homedesign.accounts.models import User
 from homedesign.projects.models import Photo, Project
 from maskeditor.masks import check_coverage
 from maskeditor.models import Mask
 
 from . import lifecycle, processing, tasks
-from .catalog import MaskUse, clean_options, get_service
-from .models import Order, OrderResult, ShareLink, token_digest
+from .catalog import MaskUse, Service, clean_options, get_service
+from .models import Batch, ListingStyle, Order, OrderResult, ShareLink, token_digest
 from .providers import provider_for, refusal
 from .providers.base import Provider
 
@@ -41,17 +42,127 @@ def order_place(
     options: dict,
     mask: Mask | None = None,
     parent: Order | None = None,
+    batch: Batch | None = None,
 ) -> Order:
     """Check, charge and queue an order: every rule an order must meet is checked here,
-    once, before anything is charged. `mask` is the painted mask version it uses.
-    Raises OrderRefused, MaskRejected (coverage) or NotEnoughCredits."""
+    once, before anything is charged. `mask` is the painted mask version it uses; `batch`
+    the listing order it is part of. Raises OrderRefused, MaskRejected (coverage) or
+    NotEnoughCredits."""
     order = _order_checked(
         user=user, photo=photo, service=service, options=options, mask=mask, parent=parent
     )
+    order.batch = batch
     with transaction.atomic():
         lifecycle.order_accept(order)
         tasks.order_enqueue(order.pk)
+        listing_style_remember(order)
+        if batch is not None:
+            _batch_painted(batch, photo)
     return order
+
+
+def batch_place(
+    *,
+    user: User,
+    project: Project,
+    photos: Sequence[Photo],
+    service: str,
+    options: dict,
+    room_types: dict[str, str] | None = None,
+) -> Batch:
+    """One service with one set of options for many photos of a listing: each photo its
+    own order, all checked first and charged together, or none (the whole batch is
+    refused when the balance does not cover it). A service that needs a mask queues no
+    order yet: the agent paints the photos one after the other, each placed as painted.
+    `room_types` gives a room type per photo id, for staging and design."""
+    if project.owner_id != user.pk or any(p.project_id != project.pk for p in photos):
+        raise OrderRefused("Those photos are not all in this project.")
+    if not photos:
+        raise OrderRefused("Choose at least one photo.")
+    info = get_service(service)
+    batch = Batch(owner=user, project=project, service=service, options=options)
+    if info.mask == MaskUse.REQUIRED:
+        _order_options_checked(info, options)
+        batch.photos_to_paint = [str(photo.pk) for photo in photos]
+        batch.save()
+        return batch
+    orders = [
+        _order_checked(
+            user=user,
+            photo=photo,
+            service=service,
+            options=_with_room(options, (room_types or {}).get(str(photo.pk))),
+            mask=None,
+            parent=None,
+        )
+        for photo in photos
+    ]
+    total = sum(order.credits_charged for order in orders)
+    with transaction.atomic():
+        # Refuse up front with the batch's total rather than after charging a few of them;
+        # the charges below still check each step against the balance.
+        balance = User.objects.select_for_update().values_list("credits", flat=True).get(pk=user.pk)
+        if balance < total:
+            raise NotEnoughCredits(total, balance, what=f"This batch of {len(orders)} photos")
+        batch.save()
+        for order in orders:
+            order.batch = batch
+            lifecycle.order_accept(order)
+            tasks.order_enqueue(order.pk)
+            listing_style_remember(order)
+    return batch
+
+
+def batch_next_to_paint(batch: Batch) -> Photo | None:
+    """The next photo of a painting batch still without its order."""
+    for photo_id in batch.photos_to_paint:
+        photo = Photo.objects.filter(pk=photo_id, project=batch.project_id).first()
+        if photo is not None:
+            return photo
+    return None
+
+
+def batch_skip(batch: Batch, photo: Photo) -> None:
+    """The agent leaves this photo out of the batch."""
+    _batch_painted(batch, photo)
+
+
+def _batch_painted(batch: Batch, photo: Photo) -> None:
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        locked.photos_to_paint = [p for p in locked.photos_to_paint if p != str(photo.pk)]
+        locked.save(update_fields=["photos_to_paint"])
+    batch.photos_to_paint = locked.photos_to_paint
+
+
+def _with_room(options: dict, room_type: str | None) -> dict:
+    return {**options, "room_type": room_type} if room_type else options
+
+
+def _order_options_checked(info: Service, options: dict) -> dict:
+    try:
+        return clean_options(info, options)
+    except ValueError as error:
+        raise OrderRefused(str(error)) from None
+
+
+STYLE_OPTIONS = ("style", "colour")
+
+
+def listing_style_remember(order: Order) -> None:
+    """Staging and design orders set the listing's style, so its next rooms match."""
+    chosen = {name: order.options[name] for name in STYLE_OPTIONS if name in order.options}
+    room_type = order.options.get("room_type")
+    if not chosen and not room_type:
+        return
+    style, _ = ListingStyle.objects.select_for_update().get_or_create(
+        project_id=order.photo.project_id
+    )
+    for name, value in chosen.items():
+        setattr(style, name, value)
+    if room_type:
+        style.room_types = {**style.room_types, str(order.photo_id): room_type}
+    style.save()
 
 
 def _order_checked(
@@ -67,10 +178,7 @@ def _order_checked(
     info = get_service(service)
     if photo.project.owner_id != user.pk:
         raise OrderRefused("That photo is not yours.")
-    try:
-        options = clean_options(info, options)
-    except ValueError as error:
-        raise OrderRefused(str(error)) from None
+    options = _order_options_checked(info, options)
     if info.mask == MaskUse.REQUIRED and mask is None:
         raise OrderRefused(f"{info.label} needs a mask: paint the area to change.")
     if mask is not None:

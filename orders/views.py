@@ -1,4 +1,5 @@
 import uuid
+from collections import Counter
 from datetime import timedelta
 from pathlib import PurePath
 
@@ -9,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,9 +27,9 @@ from maskeditor.services import mask_accept
 from maskeditor.views import mask_editor
 
 from . import lifecycle, services
-from .catalog import SERVICES, MaskUse, Service, get_service
-from .forms import options_from, order_form_class
-from .models import Order, OrderResult, ShareLink
+from .catalog import SERVICES, MaskUse, Service, describe_options, get_service
+from .forms import batch_form_class, options_from, order_form_class
+from .models import Batch, ListingStyle, Order, OrderResult, ShareLink
 from .providers import availability
 
 FILE_KINDS = ("full", "display", "thumbnail")
@@ -75,7 +77,14 @@ def _order_form(
 ) -> HttpResponse:
     info = get_service(service)
     form_class = order_form_class(info)
-    initial = {**info.default_options(), **(parent.options if parent else {})}
+    batch = _painting_batch(request, photo, service)
+    style = ListingStyle.objects.filter(project=photo.project_id).first()
+    initial = {
+        **info.default_options(),
+        **(style.options_for(photo.pk) if style else {}),  # so a listing's rooms match
+        **(batch.options if batch else {}),
+        **(parent.options if parent else {}),
+    }
     if request.method == "POST":
         form = form_class(request.POST, request.FILES, initial=initial)
     else:
@@ -89,11 +98,12 @@ def _order_form(
                 options=options_from(form, info),
                 mask=_painted_mask(request, form, photo, info),
                 parent=parent,
+                batch=batch,
             )
         except (MaskRejected, services.OrderRefused, NotEnoughCredits) as refused:
             form.add_error(None, str(refused))
         else:
-            return redirect(order)
+            return redirect(_batch_next(batch) if batch else order)
     context = {
         "photo": photo,
         "project": photo.project,
@@ -101,6 +111,9 @@ def _order_form(
         "availability": availability(info),
         "form": form,
         "parent": parent,
+        "batch": batch,
+        # Said on the form when the listing's style chose its starting options.
+        "listing_style": style if style and "style" in info.option_names else None,
     }
     if info.mask == MaskUse.NONE:
         return render(request, "orders/order_form.html", context)
@@ -120,6 +133,133 @@ def _painted_mask(
     if form.cleaned_data.get("mask"):
         return mask_accept(photo=photo, upload=form.cleaned_data["mask"], service=service)
     return None
+
+
+def _painting_batch(request: AuthedRequest, photo: Photo, service: str) -> Batch | None:
+    """The listing order this form paints the next photo of (`?batch=`), if any."""
+    batch_id = _uuid_or_none(request.GET.get("batch"))
+    if batch_id is None:
+        return None
+    batches = Batch.objects.for_user(request.user).filter(pk=batch_id, service=service)
+    found = batches.filter(project=photo.project_id).first()
+    return found if found and str(photo.pk) in found.photos_to_paint else None
+
+
+def _batch_next(batch: Batch) -> str:
+    """The editor of the batch's next photo to paint, or the batch once all are done."""
+    photo = services.batch_next_to_paint(batch)
+    if photo is None:
+        return batch.get_absolute_url()
+    url = reverse("orders:order_create", args=[photo.pk, batch.service])
+    return f"{url}?batch={batch.pk}"
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        return None
+
+
+@require_GET
+def batch_services(request: AuthedRequest, project_id: uuid.UUID) -> HttpResponse:
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=project_id)
+    cards = [(service, availability(service)) for service in SERVICES.values()]
+    context = {"project": project, "cards": cards, "photo_count": project.photos.count()}
+    return render(request, "orders/batch_services.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def batch_create(request: AuthedRequest, project_id: uuid.UUID, service: str) -> HttpResponse:
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=project_id)
+    if service not in SERVICES:
+        raise Http404
+    info = get_service(service)
+    photos = list(project.photos.all())
+    style = ListingStyle.objects.filter(project=project).first()
+    initial: dict[str, object] = {
+        **info.default_options(),
+        **(style.options_for(None) if style else {}),
+        "photos": [str(photo.pk) for photo in photos],
+    }
+    for photo in photos:
+        if style and str(photo.pk) in style.room_types:
+            initial[f"room_{photo.pk}"] = style.room_types[str(photo.pk)]
+    form_class = batch_form_class(info, photos)
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        chosen = [photo for photo in photos if str(photo.pk) in form.cleaned_data["photos"]]
+        try:
+            batch = services.batch_place(
+                user=request.user,
+                project=project,
+                photos=chosen,
+                service=service,
+                options={k: v for k, v in form.cleaned_data.items() if k in info.option_names},
+                room_types={
+                    str(photo.pk): form.cleaned_data[f"room_{photo.pk}"]
+                    for photo in chosen
+                    if f"room_{photo.pk}" in form.cleaned_data
+                },
+            )
+        except (services.OrderRefused, NotEnoughCredits) as refused:
+            form.add_error(None, str(refused))
+        else:
+            return redirect(_batch_next(batch) if batch.photos_to_paint else batch)
+    context = {
+        "project": project,
+        "service": info,
+        "availability": availability(info),
+        "form": form,
+        "photo_rows": [
+            (photo, box, form[f"room_{photo.pk}"] if f"room_{photo.pk}" in form.fields else None)
+            for photo, box in zip(photos, form["photos"].subwidgets, strict=True)
+        ],
+        "option_fields": [
+            form[name] for name in form.fields if name != "photos" and not name.startswith("room_")
+        ],
+    }
+    return render(request, "orders/batch_form.html", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def batch_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
+    """Every order of a listing order, polled with one request for all of them."""
+    batch = get_object_or_404(Batch.objects.for_user(request.user).select_related("project"), pk=pk)
+    orders = list(
+        batch.orders.select_related("photo")
+        .prefetch_related("results")
+        .order_by("photo__uploaded_at")
+    )
+    finished = all(order.is_finished for order in orders) and not batch.photos_to_paint
+    counts = Counter(order.status for order in orders)
+    context = {
+        "batch": batch,
+        "project": batch.project,
+        "orders": orders,
+        "finished": finished,
+        "done": counts[Order.Status.SUCCEEDED],
+        "failed": counts[Order.Status.FAILED] + counts[Order.Status.CANCELLED],
+        "charged": sum(order.credits_charged for order in orders),
+        "refunded": sum(order.credits_refunded for order in orders),
+        "next_to_paint": _batch_next(batch) if batch.photos_to_paint else "",
+        "batch_options": describe_options(batch.service_info, batch.options),
+    }
+    if request.htmx:
+        response = render(request, "orders/batch_detail.html#batch-status", context)
+        if finished:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "orders/batch_detail.html", context)
+
+
+@require_POST
+def batch_skip(request: AuthedRequest, pk: uuid.UUID, photo_id: uuid.UUID) -> HttpResponse:
+    batch = get_object_or_404(Batch.objects.for_user(request.user), pk=pk)
+    photo = get_object_or_404(Photo.objects.for_user(request.user), pk=photo_id)
+    services.batch_skip(batch, photo)
+    return redirect(_batch_next(batch))
 
 
 @require_GET

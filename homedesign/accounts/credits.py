@@ -13,10 +13,10 @@ from .models import CreditEntry, User
 
 
 class NotEnoughCredits(Exception):
-    def __init__(self, needed: int, balance: int):
+    def __init__(self, needed: int, balance: int, *, what: str = "This edit"):
         self.needed, self.balance = needed, balance
         super().__init__(
-            f"This edit costs {needed} credit{'s' if needed != 1 else ''} and you have "
+            f"{what} costs {needed} credit{'s' if needed != 1 else ''} and you have "
             f"{balance}. Ask your homedesign contact to top up your credits."
         )
 
