@@ -16,6 +16,7 @@ from .models import (
     Order,
     OrderResult,
     ProviderAccount,
+    Review,
     ShareLink,
     token_digest,
 )
@@ -262,3 +263,24 @@ class BatchAdmin(admin.ModelAdmin):
     @admin.display(description="failed", ordering="failed_total")
     def failed(self, batch: Batch) -> int:
         return batch.failed_total  # type: ignore[attr-defined]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "link_owner", "verdict", "short_comment", "answered_by")
+    list_filter = ("verdict", ("answered_by", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("link__owner__email", "comment")
+    list_select_related = ("link__owner", "answered_by")
+    readonly_fields = ("link", "result", "verdict", "comment", "created_at", "answered_by")
+    view_on_site = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="agent")
+    def link_owner(self, review: Review) -> str:
+        return str(review.link.owner)
+
+    @admin.display(description="comment")
+    def short_comment(self, review: Review) -> str:
+        return review.comment[:80]

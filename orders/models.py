@@ -316,6 +316,10 @@ class ShareLink(models.Model):
         related_name="share_links",
         help_text="The results the owner picked, when the link shows picks only.",
     )
+    for_review = models.BooleanField(
+        default=False,
+        help_text="Its visitor may approve each result or ask for a change, with a comment.",
+    )
     picks_only = models.BooleanField(
         default=False,
         help_text="Show only the picked results (fewer once some are deleted); otherwise "
@@ -379,13 +383,69 @@ class ShareLink(models.Model):
 
     def shared_results(self) -> models.QuerySet[OrderResult]:
         """What the page shows: the picks that remain (never more), else every result of
-        the subject."""
+        the subject; and on a review link, the variations that answer its visitor."""
         results = self.subject_results()
-        return results.filter(share_links=self) if self.picks_only else results
+        if self.picks_only:
+            results = results.filter(share_links=self)
+        if self.for_review:
+            answers = OrderResult.objects.filter(
+                order__status=Order.Status.SUCCEEDED, order__answered_reviews__link=self
+            )
+            results = (results | answers).distinct()
+        return results
 
     def shared_photos(self) -> "models.QuerySet[Photo]":
         """The photos whose results the page shows: their "before", and originals if allowed."""
         return Photo.objects.filter(orders__results__in=self.shared_results()).distinct()
+
+
+class ReviewQuerySet(models.QuerySet["Review"]):
+    def for_user(self, user: AnyUser) -> "ReviewQuerySet":
+        return self.filter(link__owner=user) if user.is_authenticated else self.none()
+
+    def waiting(self) -> "ReviewQuerySet":
+        """Change requests the agent has not answered with a variation yet."""
+        return self.filter(verdict=Review.Verdict.CHANGES, answered_by__isnull=True)
+
+
+class Review(models.Model):
+    """What the visitor of a review link said about one result: approved, or a change
+    asked for with a comment. Each answer is kept; the latest per result stands."""
+
+    class Verdict(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES = "changes", "Change requested"
+
+    COMMENT_MAX_LENGTH = 1000
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="reviews")
+    result = models.ForeignKey(OrderResult, on_delete=models.CASCADE, related_name="reviews")
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    comment = models.TextField(blank=True, max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_by = models.ForeignKey(
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="answered_reviews",
+        help_text="The variation the agent made in answer.",
+    )
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["link", "result", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_verdict_display()} on {self.result}"
+
+    @property
+    def is_waiting(self) -> bool:
+        """A change request the agent has not answered yet."""
+        return self.verdict == self.Verdict.CHANGES and self.answered_by_id is None
 
 
 class ProviderAccount(models.Model):

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
@@ -23,7 +24,15 @@ from maskeditor.models import Mask
 
 from . import lifecycle, processing, tasks
 from .catalog import MaskUse, Service, clean_options, get_service
-from .models import Batch, ListingStyle, Order, OrderResult, ShareLink, token_digest
+from .models import (
+    Batch,
+    ListingStyle,
+    Order,
+    OrderResult,
+    Review,
+    ShareLink,
+    token_digest,
+)
 from .providers import provider_for, refusal
 from .providers.base import Provider
 
@@ -43,6 +52,7 @@ def order_place(
     mask: Mask | None = None,
     parent: Order | None = None,
     batch: Batch | None = None,
+    answers: Review | None = None,
 ) -> Order:
     """Check, charge and queue an order: every rule an order must meet is checked here,
     once, before anything is charged. `mask` is the painted mask version it uses; `batch`
@@ -58,6 +68,9 @@ def order_place(
         listing_style_remember(order)
         if batch is not None:
             _batch_painted(batch, photo)
+        if answers is not None and answers.result.order.photo_id == photo.pk:
+            # The seller sees the answer on the same review link.
+            Review.objects.filter(pk=answers.pk).update(answered_by=order)
     return order
 
 
@@ -284,6 +297,7 @@ def share_link_create(
     expires_at: datetime | None,
     include_originals: bool,
     result_ids: Sequence[str] = (),
+    for_review: bool = False,
 ) -> ShareLink:
     """A link to the subject's results, or to the ones picked among them. Originals it
     offers are prepared by the worker, once."""
@@ -293,6 +307,7 @@ def share_link_create(
         project=subject if isinstance(subject, Project) else None,
         expires_at=expires_at,
         include_originals=include_originals,
+        for_review=for_review,
     )
     link.token_digest = token_digest(link.token)
     # Only results of the subject can be picked (a forged id of another's is ignored).
@@ -304,6 +319,38 @@ def share_link_create(
         if include_originals:
             tasks.share_originals_enqueue(link.pk)
     return link
+
+
+class ReviewRefused(Exception):
+    """The visitor's review cannot be taken; the message is for them."""
+
+
+REVIEWS_PER_HOUR = 60
+
+
+def review_submit(*, link: ShareLink, result_id: str, verdict: str, comment: str) -> Review:
+    """A review link's visitor approves a result or asks for a change. Only a live review
+    link, only its own results, plain text of bounded length, and at most
+    REVIEWS_PER_HOUR per link: nothing a visitor sends can change anything else."""
+    if not link.for_review or not link.is_live:
+        raise ReviewRefused("This link no longer takes reviews.")
+    result = link.shared_results().filter(pk=result_id).first() if _is_uuid(result_id) else None
+    if result is None:
+        raise ReviewRefused("That photo is not on this page.")
+    if verdict not in Review.Verdict.values:
+        raise ReviewRefused("Choose whether you approve the photo or ask for a change.")
+    comment = comment.strip()
+    if len(comment) > Review.COMMENT_MAX_LENGTH:
+        raise ReviewRefused(
+            f"Please keep the comment under {Review.COMMENT_MAX_LENGTH} characters."
+        )
+    if verdict == Review.Verdict.CHANGES and not comment:
+        raise ReviewRefused("Say what should change, so the agent can do it.")
+    key = f"reviews:{link.pk}:{timezone.now():%Y%m%d%H}"
+    cache.add(key, 0, timeout=3600)
+    if cache.incr(key) > REVIEWS_PER_HOUR:
+        raise ReviewRefused("Too many answers from this link in the last hour; try again later.")
+    return Review.objects.create(link=link, result=result, verdict=verdict, comment=comment)
 
 
 def share_link_revoke(*, link: ShareLink) -> None:

@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from homedesign.accounts.credits import NotEnoughCredits
+from homedesign.accounts.models import User
 from homedesign.http import AuthedRequest
 from homedesign.projects.models import Photo, Project
 from homedesign.projects.serving import serve_file
@@ -29,7 +30,7 @@ from maskeditor.views import mask_editor
 from . import lifecycle, services
 from .catalog import SERVICES, MaskUse, Service, describe_options, get_service
 from .forms import batch_form_class, options_from, order_form_class
-from .models import Batch, ListingStyle, Order, OrderResult, ShareLink
+from .models import Batch, ListingStyle, Order, OrderResult, Review, ShareLink
 from .providers import availability
 
 FILE_KINDS = ("full", "display", "thumbnail")
@@ -72,12 +73,22 @@ def order_variation(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     return _order_form(request, photo=parent.photo, service=parent.service, parent=parent)
 
 
+def _answered_review(request: AuthedRequest, photo: Photo) -> Review | None:
+    """The seller's change request a variation answers (`?answers=`), if any."""
+    review_id = _uuid_or_none(request.GET.get("answers"))
+    if review_id is None:
+        return None
+    reviews = Review.objects.for_user(request.user).select_related("result__order")
+    return reviews.filter(pk=review_id, result__order__photo=photo).first()
+
+
 def _order_form(
     request: AuthedRequest, *, photo: Photo, service: str, parent: Order | None
 ) -> HttpResponse:
     info = get_service(service)
     form_class = order_form_class(info)
     batch = _painting_batch(request, photo, service)
+    answers = _answered_review(request, photo) if parent else None
     style = ListingStyle.objects.filter(project=photo.project_id).first()
     initial = {
         **info.default_options(),
@@ -99,6 +110,7 @@ def _order_form(
                 mask=_painted_mask(request, form, photo, info),
                 parent=parent,
                 batch=batch,
+                answers=answers,
             )
         except (MaskRejected, services.OrderRefused, NotEnoughCredits) as refused:
             form.add_error(None, str(refused))
@@ -112,6 +124,7 @@ def _order_form(
         "form": form,
         "parent": parent,
         "batch": batch,
+        "answers": answers,
         # Said on the form when the listing's style chose its starting options.
         "listing_style": style if style and "style" in info.option_names else None,
     }
@@ -335,6 +348,7 @@ def project_gallery(request: AuthedRequest, project_id: uuid.UUID) -> HttpRespon
             "project": project,
             "groups": orders.prefetch_related("results").gallery_groups(),
             "share_links": project.share_links.all(),
+            "reviews": _reviews_of(request.user, result__order__photo__project=project),
             "pickable": OrderResult.objects.filter(
                 order__photo__project=project, order__status=Order.Status.SUCCEEDED
             ).select_related("order"),
@@ -392,6 +406,7 @@ def share_create(request: AuthedRequest, kind: str, pk: uuid.UUID) -> HttpRespon
         expires_at=expires_at,
         include_originals=request.POST.get("include_originals") == "on",
         result_ids=request.POST.getlist("results"),
+        for_review=request.POST.get("for_review") == "on",
     )
     messages.success(request, "Share link created. Anyone with the link can see these results.")
     return _back(request, link)
@@ -429,10 +444,22 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         response = render(request, "orders/share_unavailable.html", status=410 if link else 404)
     else:
         services.share_link_visit(link=link)
-        context = {"link": link, "token": token, "results": link.shared_results()}
+        results = list(link.shared_results())
+        if link.for_review:
+            latest = _latest_reviews(link)
+            for result in results:
+                result.seller_review = latest.get(result.pk)  # type: ignore[attr-defined]
+        context = {
+            "link": link,
+            "token": token,
+            "results": results,
+            "comment_max": Review.COMMENT_MAX_LENGTH,
+        }
         response = render(request, "orders/share_page.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # Never to another site (the URL is the secret); same-origin so the review forms' POSTs
+    # carry a real Origin (with no-referrer, browsers send "Origin: null" and CSRF fails).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -479,6 +506,50 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
     else:
         raise Http404
     return _unindexed(response)
+
+
+@require_GET
+def review_list(request: AuthedRequest) -> HttpResponse:
+    return render(request, "orders/review_list.html", {"reviews": _reviews_of(request.user)})
+
+
+def _reviews_of(user: User, **filters: object) -> list[Review]:
+    """The agent's sellers' answers, change requests waiting first."""
+    reviews = Review.objects.for_user(user).filter(**filters)
+    reviews = reviews.select_related("result__order__photo__project", "answered_by")
+    return sorted(
+        reviews,
+        key=lambda review: (not review.is_waiting, -review.created_at.timestamp()),
+    )
+
+
+def _latest_reviews(link: ShareLink) -> dict[uuid.UUID, Review]:
+    """The review that stands for each result: the visitor's latest."""
+    latest: dict[uuid.UUID, Review] = {}
+    for review in link.reviews.order_by("created_at"):
+        latest[review.result_id] = review
+    return latest
+
+
+@login_not_required  # the seller has no account; the token is the key
+@require_POST
+def share_review(request: HttpRequest, token: str) -> HttpResponse:
+    link = _link_by_token(token)
+    if link is None:
+        raise Http404
+    result_id = request.POST.get("result", "")
+    try:
+        services.review_submit(
+            link=link,
+            result_id=result_id,
+            verdict=request.POST.get("verdict", ""),
+            comment=request.POST.get("comment", ""),
+        )
+    except services.ReviewRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Thank you: the agent sees your answer.")
+    return redirect(f"{reverse('orders:share_page', args=[token])}#result-{result_id}")
 
 
 def _unindexed(response: HttpResponseBase) -> HttpResponseBase:
