@@ -13,10 +13,11 @@ from django.urls import reverse
 
 from orders import lifecycle
 from orders.models import Batch, ListingStyle, Order
-from orders.services import listing_style_remember
+from orders.services import batch_place, listing_style_remember
 from orders.tasks import run_order_task
 
-from .factories import make_order, make_photo, make_project, mask_png
+from .factories import make_order, make_photo, make_project, mask_png, run_to_the_end
+from .fakes import FakeAiHomeDesign
 from .images import jpeg_bytes
 from .test_settings_and_serve import ROOT, clean_env, manage
 
@@ -278,3 +279,51 @@ def _unfinished(database, batch_id: str) -> int:
             "WHERE batch_id = ? AND status IN ('queued', 'processing')",
             [batch_id],
         ).fetchone()[0]
+
+
+@pytest.fixture
+def aihomedesign(settings):
+    server = FakeAiHomeDesign()
+    settings.AIHOMEDESIGN_API_KEY = "aihd-key"
+    settings.AIHOMEDESIGN_BASE_URL = server.url + "/v1"
+    settings.PROVIDER_BACKOFF_SECONDS = 0.01
+    yield server
+    server.close()
+    assert not server.errors, server.errors
+
+
+def test_three_rooms_staged_in_one_style_reach_ai_homedesign_alike(aihomedesign, agent, project):
+    rooms = {"salon.jpg": "living_room", "chambre.jpg": "bedroom", "cuisine.jpg": "kitchen"}
+    photos = [make_photo(project, name=name) for name in rooms]
+
+    batch = batch_place(
+        user=agent,
+        project=project,
+        photos=photos,
+        service="virtual_staging",
+        options={"style": "scandinavian", "results": 1},
+        room_types={str(photo.pk): rooms[photo.original_name] for photo in photos},
+    )
+    done = [run_to_the_end(order) for order in batch.orders.all()]
+
+    assert [order.status for order in done] == ["succeeded"] * 3
+    widgets = aihomedesign.catalog["service-ai-virtual-staging"][1]
+    scandinavian = next(
+        item["id"]
+        for widget in widgets
+        for item in widget["items"]
+        if item["title"] == "Scandinavian"
+    )
+    bodies = [aihomedesign.orders[order.provider_ref]["request"] for order in done]
+    assert all(
+        body["selected_widgets"] == [{"id": "w-style", "item_id": scandinavian}] for body in bodies
+    )
+    assert sorted(body["space_name"] for body in bodies) == [
+        "space-bedroom", "space-kitchen--", "space-living-room"
+    ]  # fmt: skip
+    style = ListingStyle.objects.get(project=project)
+    assert style.style == "scandinavian" and len(style.room_types) == 3
+    page = Client()
+    page.force_login(agent)
+    shown = page.get(done[0].get_absolute_url())
+    assert "Scandinavian" in shown.text  # the order shows the style it used
