@@ -160,7 +160,7 @@ def test_another_agent_sees_none_of_these_reviews_nor_can_answer_them(
     assert anonymous.status_code == 302 and "/login/" in anonymous.url
 
 
-def test_a_review_posted_to_a_made_up_link_finds_nothing(client):
+def test_a_review_posted_to_a_made_up_link_finds_nothing(client, db):
     response = client.post(
         reverse("orders:share_review", args=["made-up-token"]),
         {"result": "00000000-0000-0000-0000-000000000000", "verdict": "approved"},
