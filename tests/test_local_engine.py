@@ -117,3 +117,32 @@ def test_upscale_doubles_and_respects_the_size_cap():
     assert capped.shape[0] * capped.shape[1] <= 100_000 and 2 < capped_scale < 2.6
     with pytest.raises(ProviderError, match="would exceed"):
         upscale(small, scale=2, max_pixels=16_000)
+
+
+def lamp_lit_room(height=480, width=640) -> np.ndarray:
+    """A room lit warm on purpose: cream walls under a lamp, a wooden floor, a white door."""
+    room = textured_room(height, width)
+    warm = np.clip(room * np.array([1.0, 0.86, 0.66]), 0, 255).astype(np.uint8)
+    warm[60:300, 420:520] = (240, 222, 190)  # the door, lamp-lit
+    return warm
+
+
+def test_enhancement_keeps_a_lamp_lit_room_warm():
+    room = lamp_lit_room()
+
+    out = enhance(room, scene="indoor", white_balance=True, local_contrast=False, sharpen=False)
+
+    red_over_blue = lambda img: img[..., 0].mean() / img[..., 2].mean()  # noqa: E731
+    assert red_over_blue(out) > 0.95 * red_over_blue(room)
+
+
+def test_enhancement_strength_scales_the_effect():
+    room = textured_room()
+    options = {"scene": "indoor", "white_balance": False, "local_contrast": True, "sharpen": True}
+
+    gentle = enhance(room, **options, strength=20)
+    strong = enhance(room, **options, strength=100)
+
+    change = lambda img: np.abs(img.astype(int) - room).mean()  # noqa: E731
+    assert 0 < change(gentle) < change(strong)
+    assert np.array_equal(enhance(room, **options, strength=0), room)

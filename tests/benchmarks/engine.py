@@ -240,7 +240,7 @@ def bench_enhancement(photos: list[Photo]) -> None:
         worst_balanced = max(worst_balanced, row[1])
         shown = [rgb, _enhance(enhance_now, rgb)]
         for gains in CASTS.values():
-            cast = np.clip(rgb * np.array(gains), 0, 255).astype(np.uint8)
+            cast = with_cast(rgb, gains)
             results = [cast, _enhance(enhance_before, cast), _enhance(enhance_now, cast)]
             row += [delta_e2000(reference, mean_lab(r)) for r in results]
             worst_cast = max(worst_cast, row[-1])
@@ -258,6 +258,19 @@ def bench_enhancement(photos: list[Photo]) -> None:
         f"{'met' if worst_balanced <= 3 else 'missed'}), cast {worst_cast:.1f} "
         f"(target ≤ 3: {'met' if worst_cast <= 3 else 'missed'})\n"
     )
+
+
+def with_cast(rgb: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
+    """The photo as a camera with the wrong white balance would have taken it: each channel
+    scaled in linear light."""
+    code = np.arange(256) / 255
+    linear = np.where(code <= 0.04045, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
+    channels = []
+    for c, gain in enumerate(gains):
+        scaled = np.clip(linear * gain, 0, 1)
+        srgb = np.where(scaled <= 0.0031308, scaled * 12.92, 1.055 * scaled ** (1 / 2.4) - 0.055)
+        channels.append(cv2.LUT(rgb[..., c], np.round(srgb * 255).astype(np.uint8)))
+    return np.dstack(channels)
 
 
 ENHANCE_SET = ("wine", "table", "brushes", "concrete", "leuven", "china", "aitzgorri", "stream")

@@ -67,6 +67,8 @@ class LocalProvider(Provider):
                     white_balance=options["white_balance"],
                     local_contrast=options["local_contrast"],
                     sharpen=options["sharpen"],
+                    # Orders placed before the option existed had today's default strength.
+                    strength=options.get("strength", 60),
                 ), ""
             case "day_to_dusk":
                 return day_to_dusk(

@@ -7,7 +7,6 @@ import cv2
 import numpy as np
 
 from ..base import ProviderError
-from .enhance import unsharp_mask
 
 
 def upscale(rgb: np.ndarray, *, scale: int, max_pixels: int) -> tuple[np.ndarray, float]:
@@ -23,3 +22,8 @@ def upscale(rgb: np.ndarray, *, scale: int, max_pixels: int) -> tuple[np.ndarray
     size = (round(width * used), round(height * used))
     enlarged = cv2.resize(rgb, size, interpolation=cv2.INTER_LANCZOS4)
     return unsharp_mask(enlarged, amount=0.35, sigma=0.6 * used), used
+
+
+def unsharp_mask(rgb: np.ndarray, *, amount: float, sigma: float) -> np.ndarray:
+    blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
+    return cv2.addWeighted(rgb, 1 + amount, blurred, -amount, 0)
