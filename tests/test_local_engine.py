@@ -146,3 +146,23 @@ def test_enhancement_strength_scales_the_effect():
     change = lambda img: np.abs(img.astype(int) - room).mean()  # noqa: E731
     assert 0 < change(gentle) < change(strong)
     assert np.array_equal(enhance(room, **options, strength=0), room)
+
+
+def test_day_to_dusk_keeps_a_cream_facade_that_reaches_the_top_of_the_photo():
+    """The drawn house of the issue: a pale facade touching the top edge is not sky."""
+    scene = np.empty((480, 640, 3), np.uint8)
+    scene[:] = (110, 160, 225)  # blue sky
+    scene[:, 300:] = (232, 224, 205)  # cream facade from the top of the frame down
+    for top in range(40, 400, 90):  # rows of dark windows
+        for left in range(330, 620, 70):
+            scene[top : top + 50, left : left + 35] = (60, 70, 80)
+    scene[400:] = (90, 140, 70)  # lawn
+
+    out = day_to_dusk(scene, sky_style="blue_hour", remove_shadows=False)
+
+    wall = out[20:35, 400:420].reshape(-1, 3).mean(axis=0)
+    sky = out[20:35, 100:120].reshape(-1, 3).mean(axis=0)
+    assert wall[0] >= wall[2] - 10  # still a cream wall, relit, not painted blue
+    assert sky[2] > sky[0] + 30 and sky.sum() < 350  # the sky is a dusk blue
+    window = out[60:80, 340:355].reshape(-1, 3).mean(axis=0)
+    assert window[0] > 150 and window[0] > window[2] + 60  # windows glow warm
