@@ -27,7 +27,7 @@ from . import lifecycle, services
 from .catalog import SERVICES, MaskUse, get_service
 from .forms import options_from, order_form_class
 from .models import Order, OrderResult, ShareLink
-from .providers import availability
+from .providers import availability, offer
 
 FILE_KINDS = ("full", "display", "thumbnail")
 
@@ -71,7 +71,8 @@ def order_variation(request: HttpRequest, pk) -> HttpResponse:
 def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Order | None):
     info = get_service(service)
     form_class = order_form_class(info)
-    initial = {**info.default_options(), **(parent.options if parent else {})}
+    offered = offer(info, photo)
+    initial = {**info.default_options(), **offered.initial, **(parent.options if parent else {})}
     data = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     form = form_class(*data, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -96,6 +97,7 @@ def _order_form(request: HttpRequest, *, photo: Photo, service: str, parent: Ord
         "project": photo.project,
         "service": info,
         "availability": availability(info),
+        "offer_notes": offered.notes,
         "form": form,
         "parent": parent,
     }

@@ -8,12 +8,20 @@ import numpy as np
 
 from ..base import ProviderError
 
+# Below this an "enlargement" is not worth a credit: such orders are refused before charging.
+MIN_SCALE = 1.1
+
+
+def scale_within(width: int, height: int, scale: int, max_pixels: int) -> float:
+    """The scale a photo of this size really gets: as asked, or less under the size cap."""
+    return min(float(scale), math.sqrt(max_pixels / (width * height)))
+
 
 def upscale(rgb: np.ndarray, *, scale: int, max_pixels: int) -> tuple[np.ndarray, float]:
     """The enlarged image and the scale actually used (lower than asked when capped)."""
     height, width = rgb.shape[:2]
-    used = min(float(scale), math.sqrt(max_pixels / (width * height)))
-    if used < 1.1:
+    used = scale_within(width, height, scale, max_pixels)
+    if used < MIN_SCALE:
         raise ProviderError(
             f"This photo is already {width} × {height}; upscaling it would exceed the "
             f"{max_pixels / 1e6:.0f} megapixel limit.",
