@@ -4,6 +4,8 @@ It serves what OpenCV and PatchMatch do honestly; staging, redesign, automatic i
 detection and exterior creation need a generative model, so a remote provider serves them.
 """
 
+from functools import cache
+
 import numpy as np
 from django.conf import settings
 
@@ -18,6 +20,7 @@ from .background import remove_background
 from .dusk import day_to_dusk
 from .enhance import enhance
 from .inpaint import remove_painted
+from .model import InpaintModel, load_model
 from .upscale import MIN_SCALE, scale_within, upscale
 
 # Service -> (seconds per megapixel of the photo, fixed seconds): decoding, processing and
@@ -118,7 +121,7 @@ class LocalProvider(Provider):
                     rgb, sky_style=options["sky_style"], remove_shadows=options["remove_shadows"]
                 ), ""
             case "item_removal_mask" | "declutter":
-                return remove_painted(rgb, self._mask(order, rgb)), ""
+                return remove_painted(rgb, self._mask(order, rgb), installed_model()), ""
             case "background_removal":
                 return remove_background(rgb), ""
             case "upscale":
@@ -141,3 +144,15 @@ class LocalProvider(Provider):
                 return read_mask(file, size=(rgb.shape[1], rgb.shape[0]))
         except MaskRejected as rejected:
             raise ProviderError(str(rejected), permanent=True) from None
+
+
+def installed_model() -> InpaintModel | None:
+    """The operator's inpainting model (INPAINT_MODEL_PATH), loaded once per worker."""
+    if not settings.INPAINT_MODEL_PATH:
+        return None
+    return _loaded(settings.INPAINT_MODEL_PATH, settings.INPAINT_MODEL_SHA256)
+
+
+@cache
+def _loaded(path: str, sha256: str) -> InpaintModel:
+    return load_model(path, sha256)
