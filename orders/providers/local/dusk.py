@@ -37,9 +37,7 @@ def day_to_dusk(rgb: np.ndarray, *, sky_style: str, remove_shadows: bool) -> np.
     small = downscaled(rgb, WORK_SIZE)
     sky_small = find_sky(small)
     sky = _refined(rgb, sky_small)
-    windows = cv2.resize(
-        find_windows(small, sky_small), (width, height), interpolation=cv2.INTER_LINEAR
-    )
+    windows = _full_size(find_windows(small, sky_small), width, height)
     horizon = _horizon_row(sky)
     colours = SKIES[sky_style]
     gradient = _sky_gradient(colours, horizon)
@@ -48,13 +46,13 @@ def day_to_dusk(rgb: np.ndarray, *, sky_style: str, remove_shadows: bool) -> np.
     for top in range(0, height, BAND_ROWS):
         rows = slice(top, min(height, top + BAND_ROWS))
         ground = _evening_light(rgb[rows], tint, remove_shadows)
-        glow = windows[rows][..., None]
+        glow = windows[rows][..., None] / np.float32(255)
         if glow.any():
             lit = _lit_window(rgb[rows])
             ground = glow * lit + (1 - glow) * ground
         sky_colours = gradient[np.minimum(np.arange(rows.start, rows.stop), len(gradient) - 1)]
         sky_band = np.broadcast_to(sky_colours[:, None, :], ground.shape)
-        weight = sky[rows][..., None]
+        weight = sky[rows][..., None] / np.float32(255)
         out[rows] = np.clip((weight * sky_band + (1 - weight) * ground) * 255 + 0.5, 0, 255)
     return out
 
@@ -132,18 +130,24 @@ def _sky_model(lab: np.ndarray, seeds: np.ndarray) -> np.ndarray:
 
 
 def _refined(rgb: np.ndarray, sky_small: np.ndarray) -> np.ndarray:
-    """The small mask at full size, its edge following the photo (guided filter on a
-    ≤ 2048 px copy), never beyond a pixel around what was found."""
+    """The small mask at full size (0–255), its edge following the photo (guided filter on
+    a ≤ 2048 px copy), never beyond a pixel around what was found."""
     height, width = rgb.shape[:2]
     if not sky_small.any():
-        return np.zeros((height, width), np.float32)
+        return np.zeros((height, width), np.uint8)
     guide = downscaled(rgb, REFINE_SIZE)
     size = guide.shape[1::-1]
     coarse = cv2.resize(sky_small, size, interpolation=cv2.INTER_LINEAR)
     alpha = cv2.ximgproc.guidedFilter(guide.astype(np.float32) / 255, coarse, 4, 1e-3)
     allowed = cv2.dilate((coarse > 0.01).astype(np.uint8), np.ones((3, 3), np.uint8))
     alpha = np.clip((alpha - 0.5) * 2 + 0.5, 0, 1) * allowed
-    return cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
+    return _full_size(alpha, width, height)
+
+
+def _full_size(weight: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A 0–1 weight at the photo's size as 0–255 bytes: a quarter of a float copy."""
+    small = np.clip(weight * 255 + 0.5, 0, 255).astype(np.uint8)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def find_windows(rgb: np.ndarray, sky: np.ndarray) -> np.ndarray:
@@ -190,7 +194,7 @@ def _lit_window(band: np.ndarray) -> np.ndarray:
 
 
 def _horizon_row(sky: np.ndarray) -> int:
-    rows = np.nonzero(sky.mean(axis=1) > 0.05)[0]
+    rows = np.nonzero(sky.mean(axis=1) > 0.05 * 255)[0]
     return int(rows.max()) + 1 if len(rows) else max(1, sky.shape[0] // 3)
 
 
