@@ -242,6 +242,10 @@ ORDER_MAX_ATTEMPTS = env_int("ORDER_MAX_ATTEMPTS", 3)
 # A service not named here uses the catalogue's order (orders/catalog.py).
 ORDER_PROVIDERS = env_mapping("ORDER_PROVIDERS")
 UPSCALE_MAX_PIXELS = env_int("UPSCALE_MAX_MEGAPIXELS", 64) * 1_000_000
+# An ONNX inpainting model (MI-GAN's pipeline or LaMa) for painted item removal; without it
+# the local engine fills holes from their surroundings. Never downloaded by the app.
+INPAINT_MODEL_PATH = env_str("INPAINT_MODEL_PATH")
+INPAINT_MODEL_SHA256 = env_str("INPAINT_MODEL_SHA256")
 PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 120)
 # Waits between retries on 429, 5xx and network errors: this, then twice, then four times.
 PROVIDER_BACKOFF_SECONDS = float(env_str("PROVIDER_BACKOFF_SECONDS") or 1)

@@ -31,7 +31,7 @@ from . import lifecycle, services
 from .catalog import SERVICES, MaskUse, Service, describe_options, get_service
 from .forms import batch_form_class, options_from, order_form_class
 from .models import Batch, ListingStyle, Order, OrderResult, Review, ShareLink
-from .providers import availability
+from .providers import availability, offer
 
 FILE_KINDS = ("full", "display", "thumbnail")
 SHARE_EXPIRY_DAYS = ("", "1", "7", "30")  # what the share form offers ("": never)
@@ -90,8 +90,10 @@ def _order_form(
     batch = _painting_batch(request, photo, service)
     answers = _answered_review(request, photo) if parent else None
     style = ListingStyle.objects.filter(project=photo.project_id).first()
+    offered = offer(info, photo)
     initial = {
         **info.default_options(),
+        **offered.initial,
         **(style.options_for(photo.pk) if style else {}),  # so a listing's rooms match
         **(batch.options if batch else {}),
         **(parent.options if parent else {}),
@@ -121,6 +123,7 @@ def _order_form(
         "project": photo.project,
         "service": info,
         "availability": availability(info),
+        "offer_notes": offered.notes,
         "form": form,
         "parent": parent,
         "batch": batch,

@@ -21,7 +21,13 @@ from .fakes import FakeAiHomeDesign
 from .images import jpeg_bytes
 from .test_settings_and_serve import ROOT, clean_env, manage
 
-ENHANCE = {"scene": "indoor", "white_balance": "on", "local_contrast": "on", "sharpen": "on"}
+ENHANCE = {
+    "scene": "indoor",
+    "white_balance": "on",
+    "local_contrast": "on",
+    "sharpen": "on",
+    "strength": "60",
+}
 
 
 @pytest.fixture

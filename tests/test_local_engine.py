@@ -117,3 +117,68 @@ def test_upscale_doubles_and_respects_the_size_cap():
     assert capped.shape[0] * capped.shape[1] <= 100_000 and 2 < capped_scale < 2.6
     with pytest.raises(ProviderError, match="would exceed"):
         upscale(small, scale=2, max_pixels=16_000)
+
+
+def lamp_lit_room(height=480, width=640) -> np.ndarray:
+    """A room lit warm on purpose: cream walls under a lamp, a wooden floor, a white door."""
+    room = textured_room(height, width)
+    warm = np.clip(room * np.array([1.0, 0.86, 0.66]), 0, 255).astype(np.uint8)
+    warm[60:300, 420:520] = (240, 222, 190)  # the door, lamp-lit
+    return warm
+
+
+def test_enhancement_keeps_a_lamp_lit_room_warm():
+    room = lamp_lit_room()
+
+    out = enhance(room, scene="indoor", white_balance=True, local_contrast=False, sharpen=False)
+
+    red_over_blue = lambda img: img[..., 0].mean() / img[..., 2].mean()  # noqa: E731
+    assert red_over_blue(out) > 0.95 * red_over_blue(room)
+
+
+def test_enhancement_strength_scales_the_effect():
+    room = textured_room()
+    options = {"scene": "indoor", "white_balance": False, "local_contrast": True, "sharpen": True}
+
+    gentle = enhance(room, **options, strength=20)
+    strong = enhance(room, **options, strength=100)
+
+    change = lambda img: np.abs(img.astype(int) - room).mean()  # noqa: E731
+    assert 0 < change(gentle) < change(strong)
+    assert np.array_equal(enhance(room, **options, strength=0), room)
+
+
+def test_day_to_dusk_keeps_a_cream_facade_that_reaches_the_top_of_the_photo():
+    """The drawn house of the issue: a pale facade touching the top edge is not sky."""
+    scene = np.empty((480, 640, 3), np.uint8)
+    scene[:] = (110, 160, 225)  # blue sky
+    scene[:, 300:] = (232, 224, 205)  # cream facade from the top of the frame down
+    for top in range(40, 400, 90):  # rows of dark windows
+        for left in range(330, 620, 70):
+            scene[top : top + 50, left : left + 35] = (60, 70, 80)
+    scene[400:] = (90, 140, 70)  # lawn
+
+    out = day_to_dusk(scene, sky_style="blue_hour", remove_shadows=False)
+
+    wall = out[20:35, 400:420].reshape(-1, 3).mean(axis=0)
+    sky = out[20:35, 100:120].reshape(-1, 3).mean(axis=0)
+    assert wall[0] >= wall[2] - 10  # still a cream wall, relit, not painted blue
+    assert sky[2] > sky[0] + 30 and sky.sum() < 350  # the sky is a dusk blue
+    window = out[60:80, 340:355].reshape(-1, 3).mean(axis=0)
+    assert window[0] > 150 and window[0] > window[2] + 60  # windows glow warm
+
+
+def test_upscale_gives_back_the_photo_when_shrunk_again_across_its_tiles():
+    small = textured_room(1100, 1300)  # several tiles of back-projection
+
+    large, used = upscale(small, scale=2, max_pixels=10_000_000)
+
+    lanczos = cv2.resize(small, (2600, 2200), interpolation=cv2.INTER_LANCZOS4)
+    error = lambda img: np.abs(  # noqa: E731
+        cv2.resize(img, (1300, 1100), interpolation=cv2.INTER_AREA).astype(int) - small
+    ).mean()
+    assert used == 2 and large.shape == (2200, 2600, 3)
+    assert error(large) < 0.7 * error(lanczos)
+    # No seam where tiles meet (row 1024 = 512 × 2): that step is like any other.
+    steps = np.abs(np.diff(large[:, :, 1].astype(int), axis=0)).mean(axis=1)
+    assert steps[1023] < 3 * np.median(steps[900:1200])

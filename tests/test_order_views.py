@@ -43,7 +43,7 @@ def test_service_cards_say_what_is_available_here_and_why_not(agent_client, phot
 def test_ordering_an_enhancement_lands_on_the_order_page(agent_client, photo, agent):
     response = agent_client.post(
         reverse("orders:order_create", args=[photo.pk, "image_enhancement"]),
-        {"scene": "outdoor", "white_balance": "on", "sharpen": "on"},
+        {"scene": "outdoor", "white_balance": "on", "sharpen": "on", "strength": "40"},
     )
 
     order = Order.objects.get()
@@ -53,6 +53,7 @@ def test_ordering_an_enhancement_lands_on_the_order_page(agent_client, photo, ag
         "white_balance": True,
         "local_contrast": False,
         "sharpen": True,
+        "strength": 40,
     }
     page = agent_client.get(response.url)
     assert 'hx-trigger="every 2s"' in page.text
@@ -394,7 +395,8 @@ def test_an_uploaded_mask_file_becomes_a_reusable_version(agent_client, photo):
 
 def test_an_enhancement_must_improve_something(agent_client, photo):
     response = agent_client.post(
-        reverse("orders:order_create", args=[photo.pk, "image_enhancement"]), {"scene": "indoor"}
+        reverse("orders:order_create", args=[photo.pk, "image_enhancement"]),
+        {"scene": "indoor", "strength": "60"},
     )
 
     assert (

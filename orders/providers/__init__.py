@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from homedesign.projects.models import Photo
+
 from ..catalog import Service
 from ..models import Order
 from .adcreative import AdCreativeProvider
 from .aihomedesign import AiHomeDesignProvider
-from .base import Provider
+from .base import Offer, Provider
 from .iacrea import IacreaProvider
 from .local import LocalProvider
 from .object_remover import ObjectRemoverProvider
@@ -57,6 +59,12 @@ def availability(service: Service) -> Availability:
     if provider:
         return Availability(True)
     return Availability(False, "Not available here: " + " or ".join(reasons) + ".")
+
+
+def offer(service: Service, photo: Photo) -> Offer:
+    """How the provider that would serve this service starts its form for this photo."""
+    provider, _ = _choose(service)
+    return provider.offer(service, photo) if provider else Offer()
 
 
 def provider_for(order: Order) -> Provider | None:

@@ -7,7 +7,9 @@ from django.conf import settings
 from PIL import Image
 
 from homedesign.projects.images import encode_full, served_copies
+from homedesign.projects.models import Photo
 
+from ..catalog import Service
 from ..models import Order
 
 # report(progress_percent, eta_seconds): renews the order's lease and shows progress.
@@ -78,6 +80,15 @@ class WebhookMatch:
     state: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What the order form should start from for a photo, and what the agent should know
+    before ordering (the edit this installation will really do)."""
+
+    initial: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
 class Provider(ABC):
     name: str
     label: str
@@ -92,6 +103,10 @@ class Provider(ABC):
     def refuses(self, order: Order) -> str | None:
         """Why this provider cannot do this particular order (e.g. it needs a mask)."""
         return None
+
+    def offer(self, service: Service, photo: Photo) -> Offer:
+        """The order form's starting options and notes when this provider serves it."""
+        return Offer()
 
     @abstractmethod
     def submit(self, order: Order, report: Report) -> Outcome:

@@ -4,19 +4,24 @@ It serves what OpenCV and PatchMatch do honestly; staging, redesign, automatic i
 detection and exterior creation need a generative model, so a remote provider serves them.
 """
 
+from functools import cache
+
 import numpy as np
 from django.conf import settings
 
 from homedesign.projects.images import load_upright
+from homedesign.projects.models import Photo
 from maskeditor.masks import MaskRejected, read_mask
 
+from ...catalog import SCALES, Service
 from ...models import Order
-from ..base import Outcome, Provider, ProviderError, Report, result_image
+from ..base import Offer, Outcome, Provider, ProviderError, Report, result_image
 from .background import remove_background
 from .dusk import day_to_dusk
 from .enhance import enhance
 from .inpaint import remove_painted
-from .upscale import upscale
+from .model import InpaintModel, load_model
+from .upscale import MIN_SCALE, scale_within, upscale
 
 # Service -> (seconds per megapixel of the photo, fixed seconds): decoding, processing and
 # encoding on these machines' 2 cores.
@@ -37,7 +42,48 @@ class LocalProvider(Provider):
     def refuses(self, order: Order) -> str | None:
         if order.service == "declutter" and not order.mask:
             return "automatic decluttering needs a remote provider; paint the clutter instead"
+        if order.service == "upscale":
+            photo = order.photo
+            if scale_within(photo.width, photo.height, 2, settings.UPSCALE_MAX_PIXELS) < MIN_SCALE:
+                limit = settings.UPSCALE_MAX_PIXELS // 1_000_000
+                return f"this photo is already as large as the local upscaler goes ({limit} MP)"
         return None
+
+    def offer(self, service: Service, photo: Photo) -> Offer:
+        if service.key == "declutter":
+            # This engine only removes what is painted: the form starts there.
+            return Offer(
+                initial={"auto": False},
+                notes=(
+                    "Paint the clutter to remove: finding it automatically needs a "
+                    "remote provider, which this installation does not have.",
+                ),
+            )
+        if service.key == "upscale":
+            note = self._upscale_note(photo)
+            return Offer(notes=(note,) if note else ())
+        return Offer()
+
+    def _upscale_note(self, photo: Photo) -> str:
+        limit = settings.UPSCALE_MAX_PIXELS
+        real = {
+            value: scale_within(photo.width, photo.height, int(value), limit) for value, _ in SCALES
+        }
+        if max(real.values()) < MIN_SCALE:
+            return (
+                f"This photo ({photo.width} × {photo.height}) is already at the "
+                f"{limit // 1_000_000} MP limit: it cannot be enlarged here."
+            )
+        capped = [
+            f"{value}× becomes {used:.1f}×" for value, used in real.items() if used < int(value)
+        ]
+        if not capped:
+            return ""
+        return (
+            f"This photo is {photo.width} × {photo.height}: the largest result here is "
+            f"{limit // 1_000_000} MP, so " + " and ".join(capped) + ". The price is "
+            "the same."
+        )
 
     def submit(self, order: Order, report: Report) -> Outcome:
         estimate = self.estimate_seconds(order)
@@ -67,13 +113,15 @@ class LocalProvider(Provider):
                     white_balance=options["white_balance"],
                     local_contrast=options["local_contrast"],
                     sharpen=options["sharpen"],
+                    # Orders placed before the option existed had today's default strength.
+                    strength=options.get("strength", 60),
                 ), ""
             case "day_to_dusk":
                 return day_to_dusk(
                     rgb, sky_style=options["sky_style"], remove_shadows=options["remove_shadows"]
                 ), ""
             case "item_removal_mask" | "declutter":
-                return remove_painted(rgb, self._mask(order, rgb)), ""
+                return remove_painted(rgb, self._mask(order, rgb), installed_model()), ""
             case "background_removal":
                 return remove_background(rgb), ""
             case "upscale":
@@ -100,3 +148,15 @@ class LocalProvider(Provider):
                 return read_mask(file, size=(rgb.shape[1], rgb.shape[0]))
         except MaskRejected as rejected:
             raise ProviderError(str(rejected), permanent=True) from None
+
+
+def installed_model() -> InpaintModel | None:
+    """The operator's inpainting model (INPAINT_MODEL_PATH), loaded once per worker."""
+    if not settings.INPAINT_MODEL_PATH:
+        return None
+    return _loaded(settings.INPAINT_MODEL_PATH, settings.INPAINT_MODEL_SHA256)
+
+
+@cache
+def _loaded(path: str, sha256: str) -> InpaintModel:
+    return load_model(path, sha256)

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..base import ProviderError
 from .common import downscaled
+from .dusk import find_sky
 
 WORK_SIZE = 640
 REFINE_SIZE = 2048
@@ -34,12 +35,16 @@ def remove_background(rgb: np.ndarray) -> np.ndarray:
 def _grabcut(small: np.ndarray) -> np.ndarray:
     height, width = small.shape[:2]
     inset_x, inset_y = max(1, width // 25), max(1, height // 25)
-    rect = (inset_x, inset_y, width - 2 * inset_x, height - 2 * inset_y)
-    mask = np.zeros((height, width), np.uint8)
+    # The frame's edge is background; so is any sky, which a frame alone leaves in when the
+    # subject is photographed from below.
+    mask = np.full((height, width), cv2.GC_BGD, np.uint8)
+    mask[inset_y : height - inset_y, inset_x : width - inset_x] = cv2.GC_PR_FGD
+    mask[find_sky(small) > 0.5] = cv2.GC_BGD
     background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     bgr = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
     cv2.setRNGSeed(0)
-    cv2.grabCut(bgr, mask, rect, background, foreground, 5, cv2.GC_INIT_WITH_RECT)
+    # No rectangle: it starts from the mask (OpenCV's stubs want one anyway).
+    cv2.grabCut(bgr, mask, None, background, foreground, 5, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]
     subject = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
     # Keep the subject's main parts; specks GrabCut leaves in the background go.
     count, labels, stats, _ = cv2.connectedComponentsWithStats(subject, connectivity=8)

@@ -1,7 +1,16 @@
-"""Image enhancement: neutral white balance, detail in the shadows, crisp edges.
+"""Image enhancement: a colour cast removed without greying warm rooms, detail brought out
+without moving the photo's tones, and a light, halo-free sharpening; `strength` (0–100)
+scales all three.
 
-Everything stays in 8-bit with lookup tables and OpenCV kernels, so a 50 MP photo needs
-about three copies of itself in memory, not a dozen float ones.
+White balance: the light's colour is estimated on a small copy in linear light from edges
+and bright surfaces (grey-edge and shades-of-grey, averaged: a wall or a lawn filling the
+frame barely moves it), and only the part of it a real room or street does not have is
+removed. Photos are lit warm on purpose indoors (lamps, evening sun), so indoors a warm
+light up to about 3000 K is kept; any light within a small neutral zone is left alone, since
+estimates are only that precise. The correction is three lookup tables in linear light.
+
+Detail and sharpening change lightness only (CIELAB L), in bands of rows, so a 50 MP photo
+needs two copies of itself and a few bands, not a dozen float copies.
 """
 
 import cv2
@@ -9,46 +18,112 @@ import numpy as np
 
 from .common import downscaled
 
+BAND_ROWS = 512
+# sRGB code value -> linear light, and back through a 4096-step table.
+_LINEAR = np.where(
+    np.arange(256) / 255 <= 0.04045,
+    np.arange(256) / 255 / 12.92,
+    ((np.arange(256) / 255 + 0.055) / 1.055) ** 2.4,
+)
+# Estimates closer than this (natural log of the red/green and blue/green ratios) to neutral
+# are within the estimators' own error on real photos: not corrected.
+NEUTRAL_ZONE = 0.1
+# Indoors, a light this much warmer than neutral along the warm axis is the room's mood.
+WARM_ALLOWANCE = 0.25
+WARM_AXIS = np.array([0.55, -0.83])  # more red, less blue (log ratios to green)
+
 
 def enhance(
-    rgb: np.ndarray, *, scene: str, white_balance: bool, local_contrast: bool, sharpen: bool
+    rgb: np.ndarray,
+    *,
+    scene: str,
+    white_balance: bool,
+    local_contrast: bool,
+    sharpen: bool,
+    strength: int = 60,
 ) -> np.ndarray:
+    share = max(0, min(100, strength)) / 100
     out = rgb
-    if white_balance:
-        out = balance_white(out)
-    if local_contrast:
-        out = lift_local_contrast(out, clip_limit=2.0 if scene == "indoor" else 1.5)
-    if sharpen:
-        out = unsharp_mask(out, amount=0.5, sigma=max(1.0, max(rgb.shape[:2]) / 2500))
+    if white_balance and share > 0:
+        out = balance_white(out, scene=scene, share=min(1.0, 2 * share))
+    detail = (0.7 if scene == "indoor" else 0.5) * share if local_contrast else 0.0
+    amount = 0.8 * share if sharpen else 0.0
+    if detail or amount:
+        out = refine_lightness(out, detail=detail, sharpen=amount)
     return out
 
 
-def balance_white(rgb: np.ndarray) -> np.ndarray:
-    """Remove a colour cast measured on the near-grey mid-tones only (walls, ceilings,
-    concrete), so a green lawn or a blue sky does not tint the whole photo, and by at most
-    8 % per channel, so a beige facade stays beige."""
-    sample = downscaled(rgb, 512).reshape(-1, 3).astype(np.float32)
-    brightest, darkest = sample.max(axis=1), sample.min(axis=1)
-    greyish = (brightest > 50) & (brightest < 235) & (brightest - darkest < 0.2 * brightest)
-    if greyish.sum() < 0.02 * len(sample):
+def estimate_light(rgb: np.ndarray) -> np.ndarray:
+    """The light's colour as natural logs of its red/green and blue/green ratios."""
+    small = downscaled(rgb, 384)
+    linear = _LINEAR[small]
+    usable = (small.max(axis=2) < 245) & (small.max(axis=2) > 8)  # clipped and black say nothing
+    estimates = [(linear[usable] ** 8).mean(axis=0) ** (1 / 8)]
+    edges_usable = cv2.erode(usable.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    for sigma in (1, 2):
+        blurred = cv2.GaussianBlur(linear, (0, 0), sigma)
+        gradient = np.hypot(
+            cv2.Sobel(blurred, cv2.CV_64F, 1, 0), cv2.Sobel(blurred, cv2.CV_64F, 0, 1)
+        )[edges_usable]
+        estimates.append((gradient**6).mean(axis=0) ** (1 / 6))
+    logs = [np.log(np.maximum(e[[0, 2]], 1e-6) / max(e[1], 1e-6)) for e in estimates]
+    return np.mean(logs, axis=0)
+
+
+def balance_white(rgb: np.ndarray, *, scene: str, share: float = 1.0) -> np.ndarray:
+    light = estimate_light(rgb)
+    along = float(light @ WARM_AXIS)
+    across = light - along * WARM_AXIS
+    allowed = WARM_ALLOWANCE if scene == "indoor" and along > 0 else NEUTRAL_ZONE
+    along_cast = np.sign(along) * max(0.0, abs(along) - allowed)
+    norm = float(np.linalg.norm(across))
+    across_cast = across * max(0.0, 1 - NEUTRAL_ZONE / norm) if norm else across
+    cast = (along_cast * WARM_AXIS + across_cast) * share
+    if not cast.any():
         return rgb
-    means = sample[greyish].mean(axis=0)
-    gains = np.clip(means.mean() / np.maximum(means, 1), 0.92, 1.08)
-    channels = [
-        cv2.LUT(rgb[..., c], np.clip(np.arange(256) * gains[c], 0, 255).astype(np.uint8))
-        for c in range(3)
-    ]
-    return np.dstack(channels)
+    gains = np.exp([-cast[0], 0.0, -cast[1]])
+    gains /= 0.2126 * gains[0] + 0.7152 + 0.0722 * gains[2]  # keep the luminance
+    tables = [_encode(_LINEAR * gain) for gain in gains]
+    return np.dstack([cv2.LUT(rgb[..., c], tables[c]) for c in range(3)])
 
 
-def lift_local_contrast(rgb: np.ndarray, clip_limit: float) -> np.ndarray:
-    """CLAHE on lightness only: shadows open up without shifting colours."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    clahe = cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(8, 8))
-    lab[..., 0] = clahe.apply(lab[..., 0])
-    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+def _encode(linear: np.ndarray) -> np.ndarray:
+    linear = np.clip(linear, 0, 1)
+    srgb = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
+    return np.round(srgb * 255).astype(np.uint8)
 
 
-def unsharp_mask(rgb: np.ndarray, *, amount: float, sigma: float) -> np.ndarray:
-    blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
-    return cv2.addWeighted(rgb, 1 + amount, blurred, -amount, 0)
+def refine_lightness(rgb: np.ndarray, *, detail: float, sharpen: float) -> np.ndarray:
+    """Local contrast (lightness against an edge-aware base, so no halos at strong edges)
+    and a fine unsharp mask that leaves noise-level differences alone; mean tones kept."""
+    height, width = rgb.shape[:2]
+    # The base at full size as 8-bit: a quarter of a float copy.
+    base = cv2.resize(_lightness_base(rgb), (width, height), interpolation=cv2.INTER_LINEAR)
+    sigma = max(0.8, max(height, width) / 3000)
+    margin = int(4 * sigma) + 1
+    out = np.empty_like(rgb)
+    for top in range(0, height, BAND_ROWS):
+        bottom = min(height, top + BAND_ROWS)
+        lo, hi = max(0, top - margin), min(height, bottom + margin)
+        lab = cv2.cvtColor(rgb[lo:hi], cv2.COLOR_RGB2LAB)
+        lightness = lab[..., 0].astype(np.float32)
+        if detail:
+            local = lightness - base[lo:hi]
+            # Boost mid-size differences most; big ones (edges) already have their contrast.
+            lightness += detail * local * np.exp(-((local / 40) ** 2))
+        if sharpen:
+            fine = lightness - cv2.GaussianBlur(lightness, (0, 0), sigma)
+            fine = np.sign(fine) * np.clip(np.abs(fine) - 2, 0, 12)  # noise stays, halos capped
+            lightness += sharpen * fine
+        lab[..., 0] = np.clip(lightness + 0.5, 0, 255)
+        out[top:bottom] = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)[top - lo : top - lo + bottom - top]
+    return out
+
+
+def _lightness_base(rgb: np.ndarray) -> np.ndarray:
+    """Lightness smoothed but for its edges, on a ≤ 1024 px copy."""
+    small = downscaled(rgb, 1024)
+    lightness = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    radius = max(4, max(small.shape[:2]) // 64)
+    smooth = cv2.ximgproc.guidedFilter(lightness, lightness, radius, 20.0**2)
+    return np.clip(smooth + 0.5, 0, 255).astype(np.uint8)

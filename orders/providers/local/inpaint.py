@@ -10,24 +10,29 @@ import numpy as np
 import patchmatch
 
 from .common import disc, feathered
+from .model import InpaintModel
 
 WORK_SIZE = 1024
 
 
-def remove_painted(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Fill `mask` (bool, same height and width) with plausible surroundings."""
+def remove_painted(
+    rgb: np.ndarray, mask: np.ndarray, model: InpaintModel | None = None
+) -> np.ndarray:
+    """Fill `mask` (bool, same height and width) with plausible surroundings, by `model` on a
+    crop around each painted area when the operator installed one."""
     height, width = mask.shape
     # Paint rarely covers an object's soft shadow and anti-aliased edge; grow it a little.
     margin = max(2, round(max(height, width) / 400))
     hole = cv2.dilate(mask.astype(np.uint8), disc(margin)) > 0
-    if is_thin(hole):
+    if model is None and is_thin(hole):
         return cv2.inpaint(rgb, hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
 
     out = rgb.copy()
     for top, left, bottom, right in _regions(hole):
         crop = out[top:bottom, left:right]
-        filled = _patchmatch_fill(crop, hole[top:bottom, left:right])
-        weight = feathered(hole[top:bottom, left:right], sigma=1.5)[..., None]
+        crop_hole = hole[top:bottom, left:right]
+        filled = model.fill(crop, crop_hole) if model else _patchmatch_fill(crop, crop_hole)
+        weight = feathered(crop_hole, sigma=1.5)[..., None]
         out[top:bottom, left:right] = (weight * filled + (1 - weight) * crop).astype(np.uint8)
     return out
 

@@ -1,0 +1,82 @@
+"""Removing what the agent painted.
+
+Furniture-size holes: PatchMatch (copies real texture from around the hole) on a crop around
+each painted area, at most 1024 px, scaled back and blended in. Diffusion inpainting smears
+such holes; it is kept for thin strokes (wires, cracks, small signs), where it is sharper.
+"""
+
+import cv2
+import numpy as np
+import patchmatch
+
+from .common import disc, feathered
+
+WORK_SIZE = 1024
+
+
+def remove_painted(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Fill `mask` (bool, same height and width) with plausible surroundings."""
+    height, width = mask.shape
+    # Paint rarely covers an object's soft shadow and anti-aliased edge; grow it a little.
+    margin = max(2, round(max(height, width) / 400))
+    hole = cv2.dilate(mask.astype(np.uint8), disc(margin)) > 0
+    if is_thin(hole):
+        return cv2.inpaint(rgb, hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
+
+    out = rgb.copy()
+    for top, left, bottom, right in _regions(hole):
+        crop = out[top:bottom, left:right]
+        filled = _patchmatch_fill(crop, hole[top:bottom, left:right])
+        weight = feathered(hole[top:bottom, left:right], sigma=1.5)[..., None]
+        out[top:bottom, left:right] = (weight * filled + (1 - weight) * crop).astype(np.uint8)
+    return out
+
+
+def is_thin(hole: np.ndarray) -> bool:
+    """Strokes a 9-px disc cannot fit in: nothing there for PatchMatch to match."""
+    core = cv2.erode(hole.astype(np.uint8), disc(4))
+    return core.sum() < 0.05 * hole.sum()
+
+
+def _regions(hole: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """One box per painted area, with as much context again around it, merged on overlap."""
+    height, width = hole.shape
+    count, _, stats, _ = cv2.connectedComponentsWithStats(hole.astype(np.uint8), connectivity=8)
+    boxes = []
+    for x, y, w, h, _area in stats[1:count]:
+        pad = max(w, h) // 2 + 16
+        boxes.append(
+            (max(0, y - pad), max(0, x - pad), min(height, y + h + pad), min(width, x + w + pad))
+        )
+    merged: list[tuple[int, int, int, int]] = []
+    for box in sorted(boxes):
+        for i, other in enumerate(merged):
+            if box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]:
+                merged[i] = (
+                    min(box[0], other[0]),
+                    min(box[1], other[1]),
+                    max(box[2], other[2]),
+                    max(box[3], other[3]),
+                )
+                break
+        else:
+            merged.append(box)
+    return merged
+
+
+def _patchmatch_fill(crop: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    height, width = hole.shape
+    scale = min(1.0, WORK_SIZE / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA) if scale < 1 else crop
+    small_hole = (
+        cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+        if scale < 1
+        else hole.astype(np.uint8)
+    )
+    # Growing the reduced hole by a pixel keeps resampled edge colours out of the source.
+    small_hole = cv2.dilate(small_hole, disc(1))
+    filled = patchmatch.inpaint(np.ascontiguousarray(small), small_hole * 255, patch_size=3)
+    if scale < 1:
+        filled = cv2.resize(filled, (width, height), interpolation=cv2.INTER_CUBIC)
+    return filled
