@@ -1,8 +1,10 @@
 """Task rows a dead worker left RUNNING are closed where the order reaper recovers orders."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -95,3 +97,18 @@ def test_the_rows_of_a_worker_that_died_are_failed_and_no_others(order):
 
     assert [status(r) for r in (dead, alive, done)] == ["FAILED", "RUNNING", "SUCCESSFUL"]
     assert "host-1-1 stopped" in DBTaskResult.objects.get(pk=dead.pk).traceback
+
+
+def test_reap_orders_from_cron_closes_the_rows_too(order):
+    row = running_row(run_order_task, worker_id="killed", order_id=str(order.pk))
+    lifecycle.order_claim(order)
+    expire_lease(order)
+    out = io.StringIO()
+
+    call_command("reap_orders", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "1 stranded order handled.",
+        "1 task row of lost workers closed.",
+    ]
+    assert status(row) == "FAILED"
