@@ -7,6 +7,7 @@ SECRET_KEY, ALLOWED_HOSTS and HTTPS=1 (see README.md).
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -85,7 +86,10 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("BEHIND_PROXY", default=False):
+# Behind a reverse proxy: trust its X-Forwarded-Proto, and take the client's address from the
+# last X-Forwarded-For entry (the one the proxy added) for login lockouts and rate limits.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -113,6 +117,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "homedesign",
@@ -133,6 +138,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: it turns a login refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -206,6 +213,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Failed logins lock out the account, and separately the client address, for a cool-off
+# (django-axes). Locked-out attempts are refused before the password is hashed, so they cost
+# nothing. Staff lift a lockout early by deleting its row under Axes › Access attempts.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_USERNAME_CALLABLE = "homedesign.accounts.throttle.login_username"
+AXES_CLIENT_IP_CALLABLE = "homedesign.accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "homedesign.accounts.views.login_locked_out"
+# A success does not wipe the counts: it would also wipe the address's, which anyone with
+# one working account could then keep at zero. Failures age out with the cool-off.
+AXES_RESET_ON_SUCCESS = False
+# A lockout ends one cool-off after it began (tries meanwhile are refused, not counted), so
+# the message can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# Mails on demand (sign-up, password reset) per client address and per e-mail address.
+MAIL_REQUESTS_PER_HOUR_PER_CLIENT = env_int("MAIL_REQUESTS_PER_HOUR_PER_CLIENT", 10)
+MAIL_REQUESTS_PER_HOUR_PER_EMAIL = env_int("MAIL_REQUESTS_PER_HOUR_PER_EMAIL", 3)
+# How long the link in a sign-up mail works.
+SIGNUP_LINK_SECONDS = env_int("SIGNUP_LINK_HOURS", 72) * 3600
 
 # Credits every new account starts with.
 STARTING_CREDITS = env_int("STARTING_CREDITS", 20)
