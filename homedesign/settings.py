@@ -318,6 +318,12 @@ ADCREATIVE_USER_ID = env_str("ADCREATIVE_USER_ID")
 
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_MB", 50) * 1024 * 1024
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_MEGAPIXELS", 100) * 1_000_000
+# Memory budgets for decoding uploads, checked from the header before decoding: one upload
+# (the default fits a 100 MP photo in colour, with or without transparency), one user's
+# uploads at once across the web processes, and one web process (more waits its turn).
+PHOTO_DECODE_MAX_BYTES = env_int("PHOTO_DECODE_MAX_MB", 400) * 1_000_000
+PHOTO_DECODE_USER_MAX_BYTES = env_int("PHOTO_DECODE_USER_MAX_MB", 800) * 1_000_000
+PHOTO_DECODE_PROCESS_MAX_BYTES = env_int("PHOTO_DECODE_PROCESS_MAX_MB", 800) * 1_000_000
 PHOTO_DISPLAY_SIZE = 2048
 PHOTO_THUMBNAIL_SIZE = 400
 
