@@ -34,13 +34,30 @@ def browser():
         browser.close()
 
 
+def csp_violations(page) -> list[str]:
+    """Chromium reports what the Content-Security-Policy blocked as console errors; they
+    are collected across navigations."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return seen
+
+
 @pytest.fixture
 def page(browser, live_server):
+    """A page on the live server. Every test that uses it also checks that nothing it did
+    was blocked by the Content-Security-Policy."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = csp_violations(page)
     yield page
     context.close()
+    assert not violations, "blocked by the Content-Security-Policy:\n" + "\n".join(violations)
 
 
 @pytest.fixture
