@@ -74,7 +74,7 @@ def user_decode_reserved(*, user: User, cost: int, name: str) -> Iterator[None]:
     with transaction.atomic():
         # One user's reservations are counted one at a time (SQLite takes its write lock at
         # BEGIN anyway; PostgreSQL waits on this row lock).
-        User.objects.select_for_update().filter(pk=user.pk).exists()
+        User.objects.select_for_update().only("pk").get(pk=user.pk)
         DecodeReservation.objects.filter(expires_at__lt=now).delete()
         held = DecodeReservation.objects.filter(owner=user).aggregate(total=Sum("bytes"))
         in_progress = held["total"] or 0

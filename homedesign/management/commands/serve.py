@@ -19,9 +19,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.cache import caches
-from django.core.cache.backends.db import DatabaseCache
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -207,9 +204,6 @@ class Command(BaseCommand):
         if pending:
             call_command("migrate", interactive=False, verbosity=0)
             self.stdout.write(f"Applied {len(pending)} database migration(s).")
-        for alias in settings.CACHES:
-            if isinstance(caches[alias], DatabaseCache):
-                call_command("createcachetable", alias, verbosity=0)
         summary = call_command(
             "collectstatic", interactive=False, verbosity=1, stdout=io.StringIO()
         )
