@@ -7,9 +7,11 @@ SECRET_KEY, ALLOWED_HOSTS and HTTPS=1 (see README.md).
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -85,10 +87,31 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("BEHIND_PROXY", default=False):
+# Behind a reverse proxy: trust its X-Forwarded-Proto, and take the client's address from the
+# last X-Forwarded-For entry (the one the proxy added) for login lockouts and rate limits.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every page (django-csp): scripts, styles, images and requests from this site only, no inline
+# script or style (htmx is configured not to inject any), no plugins, no framing, forms post
+# here only. Style attributes set from script (the mask editor's zoom, the compare slider)
+# go through the CSSOM, which the policy does not restrict.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "homedesign.urls"
 WSGI_APPLICATION = "homedesign.wsgi.application"
@@ -103,6 +126,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Apps and middleware ----------------------------------------------------------------------
 
 INSTALLED_APPS = [
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -113,6 +137,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "homedesign",
@@ -124,6 +149,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,6 +159,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: it turns a login refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -207,6 +235,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Failed logins lock out the account, and separately the client address, for a cool-off
+# (django-axes). Locked-out attempts are refused before the password is hashed, so they cost
+# nothing. Staff lift a lockout early by deleting its row under Axes › Access attempts.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_USERNAME_CALLABLE = "homedesign.accounts.throttle.login_username"
+AXES_CLIENT_IP_CALLABLE = "homedesign.accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "homedesign.accounts.views.login_locked_out"
+# A success does not wipe the counts: it would also wipe the address's, which anyone with
+# one working account could then keep at zero. Failures age out with the cool-off.
+AXES_RESET_ON_SUCCESS = False
+# A lockout ends one cool-off after it began (tries meanwhile are refused, not counted), so
+# the message can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# Mails on demand (sign-up, password reset) per client address and per e-mail address.
+MAIL_REQUESTS_PER_HOUR_PER_CLIENT = env_int("MAIL_REQUESTS_PER_HOUR_PER_CLIENT", 10)
+MAIL_REQUESTS_PER_HOUR_PER_EMAIL = env_int("MAIL_REQUESTS_PER_HOUR_PER_EMAIL", 3)
+# How long the link in a sign-up mail works.
+SIGNUP_LINK_SECONDS = env_int("SIGNUP_LINK_HOURS", 72) * 3600
 
 # Credits every new account starts with.
 STARTING_CREDITS = env_int("STARTING_CREDITS", 20)
@@ -290,6 +344,12 @@ ADCREATIVE_USER_ID = env_str("ADCREATIVE_USER_ID")
 
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_MB", 50) * 1024 * 1024
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_MEGAPIXELS", 100) * 1_000_000
+# Memory budgets for decoding uploads, checked from the header before decoding: one upload
+# (the default fits a 100 MP photo in colour, with or without transparency), one user's
+# uploads at once across the web processes, and one web process (more waits its turn).
+PHOTO_DECODE_MAX_BYTES = env_int("PHOTO_DECODE_MAX_MB", 400) * 1_000_000
+PHOTO_DECODE_USER_MAX_BYTES = env_int("PHOTO_DECODE_USER_MAX_MB", 800) * 1_000_000
+PHOTO_DECODE_PROCESS_MAX_BYTES = env_int("PHOTO_DECODE_PROCESS_MAX_MB", 800) * 1_000_000
 PHOTO_DISPLAY_SIZE = 2048
 PHOTO_THUMBNAIL_SIZE = 400
 

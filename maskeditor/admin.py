@@ -23,7 +23,7 @@ class MaskAdmin(admin.ModelAdmin):
     @admin.display(description="mask")
     def preview(self, mask: Mask):
         return format_html(
-            '<a href="{}"><img src="{}" alt="" style="max-height:200px;background:#ccc"></a>',
+            '<a href="{}"><img class="admin-mask" src="{}" alt=""></a>',
             mask.get_file_url(),
             mask.get_file_url(),
         )

@@ -37,7 +37,7 @@ class OrderResultInline(admin.TabularInline):
     @admin.display(description="")
     def preview(self, result: OrderResult):
         return format_html(
-            '<img src="{}" alt="" style="height:64px;border-radius:4px">',
+            '<img class="admin-thumb" src="{}" alt="" height="64">',
             result.file_url("thumbnail"),
         )
 

@@ -16,6 +16,12 @@ def private_media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """A login costs 0.6 s of CPU with the real hasher; lockout tests make dozens."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def agent(db):
     return make_user("agent@example.com", name="Alice Martin", agency="Martin Immobilier")

@@ -63,9 +63,10 @@ def heic_bytes(size: tuple[int, int] = (480, 320)) -> bytes:
     return encoded(two_band_image(size), "HEIF", quality=80)
 
 
-def png_claiming_size(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims a huge size: a decompression bomb."""
-    data = png_bytes((8, 8))
+def png_claiming_size(width: int, height: int, *, mode: str = "RGB") -> bytes:
+    """A tiny PNG whose header claims a huge size: a decompression bomb. Its bit depth and
+    colour type are those of `mode` ("I;16" for 16-bit grey)."""
+    data = encoded(Image.new(mode, (8, 8)), "PNG")
     ihdr_start = 8 + 8  # signature, then length + type of the IHDR chunk
     ihdr = struct.pack(">II", width, height) + data[ihdr_start + 8 : ihdr_start + 13]
     crc = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr) & 0xFFFFFFFF)

@@ -1,3 +1,4 @@
+import base64
 import re
 
 from django.core import mail
@@ -10,43 +11,95 @@ from .factories import PASSWORD, make_user
 NEW_PASSWORD = "blue shutters 1987 garden"
 
 
-def test_signup_creates_an_account_with_starting_credits_and_logs_in(client, db, settings):
+def page_without_csrf(client, url: str) -> str:
+    return re.sub(r'"X-CSRFToken": "\w+"', "", client.get(url).text)
+
+
+def signup_link(email: str) -> str:
+    message = mail.outbox[-1]
+    assert message.to == [email]
+    return re.search(r"http://testserver(/accounts/signup/\S+)", message.body).group(1)
+
+
+def test_signup_mails_a_link_that_creates_the_account_with_credits_and_logs_in(
+    client, db, settings
+):
     settings.STARTING_CREDITS = 25
+    response = client.post(reverse("accounts:signup"), {"email": "New.Agent@Example.com"})
+
+    assert response.url == reverse("accounts:signup_sent")
+    assert not User.objects.exists()  # nothing exists until the address is proven
+    assert mail.outbox[0].subject == "Finish creating your homedesign account"
+    link = signup_link("new.agent@example.com")
+    form_page = client.get(link)
+    assert "new.agent@example.com" in form_page.text
     response = client.post(
-        reverse("accounts:signup"),
-        {
-            "email": "New.Agent@Example.com",
-            "name": "Nadia Agent",
-            "agency": "Agence du Parc",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
+        link,
+        {"name": "Nadia Agent", "agency": "Agence du Parc", "password1": PASSWORD,
+         "password2": PASSWORD},
         follow=True,
-    )
+    )  # fmt: skip
 
     user = User.objects.get()
-    assert user.email == "new.agent@example.com"
-    assert user.credits == 25
+    assert (user.email, user.name, user.credits) == ("new.agent@example.com", "Nadia Agent", 25)
     assert response.context["user"] == user
     assert response.redirect_chain[-1][0] == reverse("projects:project_list")
     assert re.search(r'data-testid="credits">25</strong>', response.text)
 
 
-def test_signup_with_a_taken_email_in_other_case_is_refused(client, agent):
-    response = client.post(
-        reverse("accounts:signup"),
-        {"email": "AGENT@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
+def test_signup_with_a_taken_address_answers_the_same_and_tells_the_owner_by_mail(client, agent):
+    new = client.post(reverse("accounts:signup"), {"email": "someone.new@example.com"})
+    taken = client.post(reverse("accounts:signup"), {"email": "AGENT@example.com"})
 
-    assert response.status_code == 200
-    assert "An account with this e-mail address already exists" in response.text
+    assert (taken.status_code, taken.url) == (new.status_code, new.url)
+    assert page_without_csrf(client, taken.url) == page_without_csrf(client, new.url)
+    reminder = mail.outbox[-1]
+    assert reminder.to == ["agent@example.com"]
+    assert reminder.subject == "You already have a homedesign account"
+    assert "This address already has one" in reminder.body
+    assert "http://testserver/accounts/password/reset/" in reminder.body
+    assert "/accounts/signup/" not in reminder.body
     assert User.objects.count() == 1
 
 
-def test_signup_refuses_a_weak_password(client, db):
+def test_a_signup_link_for_an_address_that_got_an_account_since_goes_to_login(client, db):
+    client.post(reverse("accounts:signup"), {"email": "twice@example.com"})
+    link = signup_link("twice@example.com")
+    fields = {"password1": PASSWORD, "password2": PASSWORD}
+    client.post(link, fields)
+    client.post(reverse("accounts:logout"))
+
+    again = client.post(link, {**fields, "password1": "another pass 9", "password2": "x"})
+
+    assert again.url == reverse("accounts:login")
+    assert User.objects.count() == 1
+    assert User.objects.get().check_password(PASSWORD)
+
+
+def test_a_forged_or_expired_signup_link_is_refused(client, db, settings):
+    client.post(reverse("accounts:signup"), {"email": "late@example.com"})
+    link = signup_link("late@example.com")
+
+    # Another address with the same timestamp and signature.
+    _, timestamp, signature = link.split("/")[-2].split(":")
+    other = base64.urlsafe_b64encode(b'"mallory@example.com"').decode().rstrip("=")
+    forged = client.get(
+        reverse("accounts:signup_complete", args=[f"{other}:{timestamp}:{signature}"])
+    )
+    settings.SIGNUP_LINK_SECONDS = -1
+    expired = client.get(link)
+
+    for response in (forged, expired):
+        assert response.status_code == 404
+        assert "This link no longer works" in response.text
+    assert not User.objects.exists()
+
+
+def test_signup_link_refuses_a_weak_password(client, db):
+    client.post(reverse("accounts:signup"), {"email": "a@example.com"})
+
     response = client.post(
-        reverse("accounts:signup"),
-        {"email": "a@example.com", "password1": "12345678", "password2": "12345678"},
+        signup_link("a@example.com"), {"password1": "12345678", "password2": "12345678"}
     )
 
     assert "This password is too common." in response.text
@@ -160,10 +213,8 @@ def test_a_used_reset_link_says_it_no_longer_works(client, agent):
 
 
 def test_signup_credits_open_the_ledger(client, db):
-    client.post(
-        reverse("accounts:signup"),
-        {"email": "l@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
+    client.post(reverse("accounts:signup"), {"email": "l@example.com"})
+    client.post(signup_link("l@example.com"), {"password1": PASSWORD, "password2": PASSWORD})
 
     user = User.objects.get()
     entry = user.credit_entries.get()

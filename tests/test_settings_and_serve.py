@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -88,6 +89,17 @@ def test_debug_is_off_unless_asked(tmp_path):
     assert manage(*show, env={"DATA_DIR": str(tmp_path), "DEBUG": "1"}).stdout.strip() == "True"
 
 
+def wait_for_page(url: str, timeout: float = 60) -> tuple[int, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return get(url)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -99,12 +111,46 @@ def get(url: str) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
-def test_serve_runs_web_server_and_worker_and_stops_both_on_ctrl_c(tmp_path):
-    env = {"DATA_DIR": str(tmp_path), "STATIC_ROOT": str(tmp_path / "static")}
-    assert manage("migrate", "--no-input", env=env).returncode == 0
-    assert manage("collectstatic", "--no-input", env=env).returncode == 0
-    port = free_port()
-    server = subprocess.Popen(
+class ServeOutput:
+    """Reads serve's output in a thread, so waiting for a line has a real deadline."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.lines: list[str] = []
+        self.seen = 0
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.thread.start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match:
+        """The next line after the last one waited for that matches `pattern`."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for index in range(self.seen, len(self.lines)):
+                    match = re.search(pattern, self.lines[index])
+                    if match:
+                        self.seen = index + 1
+                        return match
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.thread.is_alive():
+                    text = "".join(self.lines[-40:])
+                    raise AssertionError(f"serve never printed {pattern!r}; its output:\n{text}")
+                self.changed.wait(min(left, 1))
+
+    @property
+    def text(self) -> str:
+        self.thread.join(timeout=10)
+        return "".join(self.lines)
+
+
+def start_serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT,
         env=clean_env(**env),
@@ -115,45 +161,75 @@ def test_serve_runs_web_server_and_worker_and_stops_both_on_ctrl_c(tmp_path):
         # As when a shell starts `make run` in the background: SIGINT arrives ignored.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
+
+
+def stop_serve(server: subprocess.Popen) -> int:
+    server.send_signal(signal.SIGINT)
     try:
-        output = wait_for_line(server, "homedesign is running at", timeout=30)
-        assert f"http://localhost:{port}/" in output
-        worker_line = wait_for_line(server, "Starting worker", timeout=30)
-        assert "queues=default" in worker_line
+        return server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_serve_on_a_fresh_checkout_sets_up_runs_both_and_stops_both_on_ctrl_c(tmp_path):
+    """No migrate and no collectstatic beforehand: serve does both and says so."""
+    env = {"DATA_DIR": str(tmp_path), "STATIC_ROOT": str(tmp_path / "static")}
+    port = free_port()
+    server = start_serve(env, port)
+    output = ServeOutput(server)
+    try:
+        output.wait_for(r"Applied \d+ database migration")
+        output.wait_for(r"Static files: \d+ static files? copied")
+        assert f"http://localhost:{port}/" in output.wait_for("homedesign is running at").string
+        output.wait_for("Starting worker .*queues=default")
 
         status, page = wait_for_page(f"http://127.0.0.1:{port}/accounts/login/")
         assert status == 200 and "Log in" in page
         stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]+\.css)"', page).group(1)
         assert get(f"http://127.0.0.1:{port}{stylesheet}")[0] == 200
-
-        server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=40) == 0
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
+        assert stop_serve(server) == 0
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the web server outlived serve"
-    assert "Stopping the web server and the worker" in server.stdout.read()
+    assert "Stopping the web server and the worker" in output.text
 
 
-def wait_for_line(process: subprocess.Popen, text: str, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if text in line:
-            return line
-        if not line and process.poll() is not None:
-            break
-    raise AssertionError(f"serve never printed {text!r}")
+def test_serve_restarts_a_dead_worker_and_a_dead_web_server(tmp_path):
+    env = {"DATA_DIR": str(tmp_path), "STATIC_ROOT": str(tmp_path / "static")}
+    port = free_port()
+    page = f"http://127.0.0.1:{port}/accounts/login/"
+    server = start_serve(env, port)
+    output = ServeOutput(server)
+    pids = []
+    try:
+        web = int(output.wait_for(r"Started the web server \(pid (\d+)\)").group(1))
+        worker = int(output.wait_for(r"Started the task worker \(pid (\d+)\)").group(1))
+        assert wait_for_page(page)[0] == 200
 
+        os.kill(worker, signal.SIGKILL)
+        output.wait_for(rf"task worker \(pid {worker}\) was killed by SIGKILL; starting it again")
+        assert get(page)[0] == 200  # the site answers while the worker is down
+        new_worker = int(output.wait_for(r"Started the task worker \(pid (\d+)\)").group(1))
+        output.wait_for("Starting worker .*queues=default")
+        assert new_worker != worker and is_running(new_worker)
 
-def wait_for_page(url: str) -> tuple[int, str]:
-    for _ in range(50):
-        try:
-            return get(url)
-        except OSError:
-            time.sleep(0.2)
-    return get(url)
+        os.kill(web, signal.SIGKILL)
+        output.wait_for(rf"web server \(pid {web}\) was killed by SIGKILL; starting it again")
+        new_web = int(output.wait_for(r"Started the web server \(pid (\d+)\)").group(1))
+        assert wait_for_page(page)[0] == 200
+        pids = [new_web, new_worker]
+    finally:
+        assert stop_serve(server) == 0
+    assert not [pid for pid in pids if is_running(pid)], "a child outlived serve"
 
 
 def test_healthz_answers_anyone(client):

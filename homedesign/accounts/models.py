@@ -112,5 +112,24 @@ class CreditEntry(models.Model):
         return f"{self.amount:+d} {self.get_kind_display()} for {self.user}"
 
 
+class Throttle(models.Model):
+    """Requests counted per key and fixed time window, for rate limits that hold across web
+    processes and machines (they share the database). The key is a hash: e-mail addresses
+    of people without an account are not kept."""
+
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="throttle_key_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… {self.hits} since {self.window_start:%Y-%m-%d %H:%M}"
+
+
 # Who a request belongs to: a signed-in user or a visitor.
 AnyUser = User | AnonymousUser

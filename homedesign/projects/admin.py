@@ -8,7 +8,7 @@ from .services import photo_delete, project_delete
 
 def thumbnail_tag(photo: Photo, height: int = 64):
     return format_html(
-        '<img src="{}" alt="" style="height:{}px;border-radius:4px" loading="lazy">',
+        '<img class="admin-thumb" src="{}" alt="" height="{}" loading="lazy">',
         photo.file_url("thumbnail"),
         height,
     )

@@ -5,6 +5,7 @@ file is a whole, readable image. The copies we serve are built from pixels alone
 EXIF, GPS, XMP or JPEG comment (which can hold the home's address) survives.
 """
 
+import ctypes
 import hashlib
 import io
 import warnings
@@ -45,8 +46,36 @@ CONTENT_TYPES = {
 def configure_pillow(max_pixels: int) -> None:
     register_heif_opener()
     # Pillow's own guard, set to our limit so it neither fires below it nor lets a file far
-    # above it start decoding; prepare_photo also checks the size itself before decoding.
+    # above it start decoding; read_photo_header also checks the size before decoding.
     Image.MAX_IMAGE_PIXELS = max_pixels
+    _return_freed_memory()
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed inside glibc's heaps back to the system, after a large decode."""
+    if _libc is not None:
+        _libc.malloc_trim(0)
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps freed blocks smaller than its mmap threshold for reuse, and raises that
+    threshold (up to 32 MB) each time a large block is freed, so after one big photo Pillow's
+    16 MB blocks came from the heap and stayed: a web process kept about 1 GB. A fixed
+    threshold maps every large buffer on its own and unmaps it when freed."""
+    if _libc is not None:
+        m_mmap_threshold = -3
+        _libc.mallopt(m_mmap_threshold, 1024 * 1024)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None  # not glibc: its allocator decides
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+
+
+_libc = _glibc()
 
 
 class PhotoRejected(Exception):
@@ -67,17 +96,27 @@ class PreparedPhoto:
     thumbnail_extension: str
 
 
-def prepare_photo(
+@dataclass(frozen=True)
+class PhotoHeader:
+    """What an upload's header says, read before any pixel is decoded."""
+
+    image: Image.Image  # opened, not decoded; a JPEG is set to decode at a reduced scale
+    full_size: tuple[int, int]
+    byte_size: int
+    decode_bytes: int  # the memory its pixels will take once decoded
+
+
+def read_photo_header(
     file: IO[bytes],
     *,
     name: str,
     byte_size: int,
     max_bytes: int,
     max_pixels: int,
+    max_decode_bytes: int,
     display_size: int,
-    thumbnail_size: int,
-) -> PreparedPhoto:
-    """Verify an uploaded file and make its display copy and thumbnail.
+) -> PhotoHeader:
+    """Check an upload's size, format and the memory it will take, from its header alone.
 
     Raises PhotoRejected with a message naming the file and what is wrong with it.
     """
@@ -88,17 +127,76 @@ def prepare_photo(
             f"{name} is {filesizeformat(byte_size)}; the limit is {filesizeformat(max_bytes)}. "
             "Export it at a smaller size or higher compression."
         )
-
     claimed = EXTENSION_FORMATS.get(PurePath(name).suffix.lower())
     image, full_size = _open(
         file, name=name, claimed=claimed, max_pixels=max_pixels, draft_box=display_size
     )
+    cost = decode_bytes(image)
+    if cost > max_decode_bytes:
+        width, height = full_size
+        raise PhotoRejected(
+            f"{name} would take {_megabytes(cost)} of memory to open ({width:,} × {height:,} "
+            f"pixels, {MODE_LABELS.get(image.mode, image.mode)}); the limit is "
+            f"{_megabytes(max_decode_bytes)}. Export it at a smaller size, or as an 8-bit JPEG."
+        )
+    return PhotoHeader(image=image, full_size=full_size, byte_size=byte_size, decode_bytes=cost)
+
+
+# Bytes Pillow holds per pixel once an image is decoded: colour is padded to 4 (RGB costs as
+# much as RGBA), 16-bit colour is reduced to 8 bits per channel while decoding, 16-bit grey
+# keeps 2, grey with alpha takes 4.
+BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+# WebP and HEIF decoders hand Pillow a full copy of the pixels they decoded: two at once.
+DECODER_COPIES = {"WEBP": 2, "HEIF": 2}
+MODE_LABELS = {
+    "1": "black and white",
+    "L": "8-bit grey",
+    "P": "8-bit palette",
+    "I;16": "16-bit grey",
+    "I;16B": "16-bit grey",
+    "I;16L": "16-bit grey",
+    "LA": "grey with transparency",
+    "PA": "palette with transparency",
+    "RGB": "colour",
+    "RGBA": "colour with transparency",
+    "CMYK": "CMYK colour",
+}
+
+
+def decode_bytes(image: Image.Image) -> int:
+    """The memory an opened image's pixels will take once decoded, at the scale it will be
+    decoded at (a JPEG's reduced draft scale)."""
+    width, height = image.size
+    per_pixel = BYTES_PER_PIXEL.get(image.mode, 4)
+    return width * height * per_pixel * DECODER_COPIES.get(image.format or "", 1)
+
+
+def prepare_photo(
+    header: PhotoHeader, file: IO[bytes], *, name: str, display_size: int, thumbnail_size: int
+) -> PreparedPhoto:
+    """Decode a checked upload in full (the only honest proof that it is a whole, readable
+    image) and make its display copy and thumbnail. Past the decoded pixels themselves, this
+    takes a few bands of rows and the copies: no other full-size image is ever made.
+
+    Raises PhotoRejected if the file turns out damaged.
+    """
+    image = header.image
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image.load()
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise _too_many_pixels(name, Image.MAX_IMAGE_PIXELS or 0) from None
+        except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+            raise _damaged(name) from exc
     # Orientation first: the served copies, the stored size and (later) masks all follow it.
     orientation = _orientation(image)
+    icc_profile = image.info.get("icc_profile")
+    full_size = header.full_size
     width, height = full_size[::-1] if orientation in (5, 6, 7, 8) else full_size
     # Shrink before anything else, so a 100 MP PNG is copied and converted at display size.
     small = _shrunk(image, display_size)
-    upright = _upright(small, orientation)
+    upright = _upright(small, orientation, icc_profile)
     copies = served_copies(upright, display_size=display_size, thumbnail_size=thumbnail_size)
     kind = str(image.format)  # one of ACCEPTED_FORMATS: checked on opening
     return PreparedPhoto(
@@ -106,7 +204,7 @@ def prepare_photo(
         extension=ACCEPTED_FORMATS[kind][1],
         width=width,
         height=height,
-        byte_size=byte_size,
+        byte_size=header.byte_size,
         sha256=_sha256(file),
         display=copies.display,
         display_extension=copies.extension,
@@ -144,13 +242,14 @@ def load_upright(file: IO[bytes]) -> Image.Image:
     """A stored photo at full size, upright, in sRGB, as RGB."""
     file.seek(0)
     with Image.open(file) as image:
-        return _upright(image, _orientation(image)).convert("RGB")
+        upright = _upright(image, _orientation(image), image.info.get("icc_profile"))
+        return upright.convert("RGB")
 
 
 def _open(
     file: IO[bytes], *, name: str, claimed: str | None, max_pixels: int, draft_box: int
 ) -> tuple[Image.Image, tuple[int, int]]:
-    """The decoded image (a JPEG possibly at a reduced scale) and its full size."""
+    """The opened image, not yet decoded (a JPEG set to a reduced scale), and its full size."""
     file.seek(0)
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; we refuse either way.
@@ -188,12 +287,6 @@ def _open(
             # Decode at the smallest DCT scale that still covers the display copy. libjpeg
             # still reads every byte of the file, so damage is found just the same.
             image.draft(image.mode, _fitted_size(image.size, draft_box))
-        try:
-            image.load()
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-            raise _too_many_pixels(name, max_pixels) from None
-        except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-            raise _damaged(name) from exc
     return image, full_size
 
 
@@ -231,18 +324,47 @@ def _orientation(image: Image.Image) -> int:
         return 1
 
 
+# Modes Image.reduce() takes without a full-size copy; the others (RGBA and LA are first
+# premultiplied into a copy) are converted and reduced band by band.
+REDUCIBLE = {"L", "RGB", "CMYK", "I", "F"}
+# A band of rows converted at a time: small beside a decoded photo, large enough to be quick.
+BAND_BYTES = 16 * 1024 * 1024
+
+
 def _shrunk(image: Image.Image, box: int) -> Image.Image:
-    """Box-average by a whole factor while still at least `box` on the long side."""
-    factor = max(image.size) // box
-    if factor < 2 or image.mode not in ("RGB", "RGBA", "L", "LA"):
-        return image
-    return image.reduce(factor)
+    """Box-average by a whole factor while still at least `box` on the long side. Modes that
+    cannot be reduced as they are (16-bit grey, palette, black and white) are converted to
+    8-bit a band of rows at a time, so no second full-size image is ever made."""
+    factor = max(1, max(image.size) // box)
+    if image.mode in REDUCIBLE:
+        return image.reduce(factor) if factor >= 2 else image
+    width, height = image.size
+    mode = _band_mode(image)
+    shrunk = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    rows = max(1, BAND_BYTES // (width * 4) // factor) * factor
+    for top in range(0, height, rows):
+        band = _eight_bit(image.crop((0, top, width, min(height, top + rows))), mode)
+        shrunk.paste(band.reduce(factor) if factor >= 2 else band, (0, top // factor))
+    return shrunk
 
 
-def _upright(image: Image.Image, orientation: int) -> Image.Image:
+def _band_mode(image: Image.Image) -> str:
+    if image.mode in ("RGBA", "LA"):
+        return image.mode
+    if image.mode in ("P", "PA"):
+        return "RGBA" if image.mode == "PA" or "transparency" in image.info else "RGB"
+    return "L"
+
+
+def _eight_bit(band: Image.Image, mode: str) -> Image.Image:
+    if band.mode.startswith("I;16"):
+        return band.convert("I").point(lambda v: v / 256).convert("L")
+    return band if band.mode == mode else band.convert(mode)
+
+
+def _upright(image: Image.Image, orientation: int, icc_profile: bytes | None) -> Image.Image:
     """RGB or RGBA in sRGB, turned upright. ICC profiles are applied, then dropped: they can
     be megabytes large and carry arbitrary text."""
-    icc_profile = image.info.get("icc_profile")
     if orientation in UPRIGHT:
         image = image.transpose(UPRIGHT[orientation])
     image = _to_srgb(image, icc_profile) if icc_profile else image
@@ -268,6 +390,10 @@ def _too_many_pixels(
         f"{name} has too many pixels{found}; the limit is {_megapixels(max_pixels)}. "
         "Export it at a smaller size."
     )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB"
 
 
 def _megapixels(pixels: int) -> str:

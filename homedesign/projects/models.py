@@ -117,3 +117,15 @@ class Photo(models.Model):
     def stored_files(self) -> list[str]:
         files = (self.original, self.display, self.thumbnail, self.shared_copy)
         return [f.name for f in files if f.name]
+
+
+class DecodeReservation(models.Model):
+    """Memory one of a user's uploads is decoding right now. Shared through the database, so
+    a user's budget holds across web processes; a row left by a killed process expires."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    bytes = models.PositiveBigIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.bytes / 1e6:,.0f} MB for {self.owner_id} until {self.expires_at:%H:%M:%S}"

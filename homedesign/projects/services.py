@@ -1,4 +1,3 @@
-import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -9,26 +8,60 @@ from django.db import transaction
 
 from homedesign.accounts.models import User
 
-from .images import encode_full, load_upright, prepare_photo
+from .budget import decoding, user_decode_reserved
+from .images import (
+    PhotoRejected,
+    encode_full,
+    load_upright,
+    prepare_photo,
+    read_photo_header,
+    release_freed_memory,
+)
 from .models import Photo, Project
 
-# A 100 MP PNG decodes to 400 MB; two at a time per web process keeps a burst of uploads
-# from exhausting memory (the rest wait their turn).
-decoding = threading.BoundedSemaphore(2)
+# `decoding` is this process's budget; full-size downloads (orders.views) reserve from it too.
+__all__ = ["decoding", "photo_add", "photo_delete", "project_delete", "projects_delete_for_user"]
+
+# How long an upload waits for this web process to have room to decode it.
+DECODE_WAIT_SECONDS = 60
 
 
 def photo_add(*, project: Project, upload: UploadedFile) -> Photo:
-    """Verify an upload and store it with its served copies. Raises images.PhotoRejected."""
-    with decoding:
-        prepared = prepare_photo(
-            upload,
-            name=upload.name or "photo",
-            byte_size=upload.size or 0,
-            max_bytes=settings.PHOTO_MAX_BYTES,
-            max_pixels=settings.PHOTO_MAX_PIXELS,
-            display_size=settings.PHOTO_DISPLAY_SIZE,
-            thumbnail_size=settings.PHOTO_THUMBNAIL_SIZE,
-        )
+    """Verify an upload and store it with its served copies. Raises images.PhotoRejected.
+
+    Its header is read first: an upload whose decoded pixels would weigh more than the
+    per-upload, per-user or per-process budget is refused or waits before any decoding."""
+    name = upload.name or "photo"
+    header = read_photo_header(
+        upload,
+        name=name,
+        byte_size=upload.size or 0,
+        max_bytes=settings.PHOTO_MAX_BYTES,
+        max_pixels=settings.PHOTO_MAX_PIXELS,
+        max_decode_bytes=settings.PHOTO_DECODE_MAX_BYTES,
+        display_size=settings.PHOTO_DISPLAY_SIZE,
+    )
+    cost = header.decode_bytes
+    try:
+        with (
+            user_decode_reserved(user=project.owner, cost=cost, name=name),
+            decoding.reserve(cost, timeout=DECODE_WAIT_SECONDS),
+        ):
+            prepared = prepare_photo(
+                header,
+                upload,
+                name=name,
+                display_size=settings.PHOTO_DISPLAY_SIZE,
+                thumbnail_size=settings.PHOTO_THUMBNAIL_SIZE,
+            )
+    except TimeoutError:
+        raise PhotoRejected(
+            f"{name} could not be read now: the server is busy reading other large photos. "
+            "Upload it again in a minute."
+        ) from None
+    finally:
+        del header  # its decoded pixels, before the memory goes back to the system
+        release_freed_memory()
     photo = Photo(
         project=project,
         original_name=upload.name or f"photo.{prepared.extension}",

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('orders', '0006_share_token_digest'),
-        ('projects', '0002_photo_shared_copy'),
+        ('projects', '0003_photo_shared_copy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -4,6 +4,9 @@
   decoding, orientation, display copy and thumbnail, storage, database row) against Pillow
   decoding the same file and nothing else. Each measurement runs in a fresh process so its
   peak memory is its own.
+- Worst uploads: 100 MP PNGs in 16-bit grey, 16-bit RGBA and 8-bit RGBA, each upload's peak
+  memory against Pillow decoding the same file; then one process's size after all of them
+  (one by one, then two at once) against its size after one ordinary upload.
 - Polling: the order status fragment against a bare view on the same gunicorn.
 - Webhooks: a provider's completion call answered (matched, poll queued) against the same
   bare view.
@@ -41,6 +44,7 @@ def main() -> None:
             )
         if only != "engine":
             upload_benchmark(tmp, env)
+            worst_uploads_benchmark(tmp, env)
             polling.run(tmp, env)
             webhooks.run(tmp, env)
             editor.run(tmp, env)
@@ -87,6 +91,37 @@ def upload_benchmark(tmp: str, env: dict[str, str]) -> None:
             f"{label:38} {seconds:>10.3f} s {seconds / baseline_time:>6.2f}× "
             f"{peak:>8.0f} MiB {peak / baseline_mem:>6.2f}×"
         )
+
+
+def worst_uploads_benchmark(tmp: str, env: dict[str, str]) -> None:
+    from .upload_scenario import WORST_SHAPES
+
+    folder = Path(tmp)
+    scenario("make-worst", folder, env)
+    repeats = max(1, REPEATS // 2)
+    print(f"\nWorst accepted uploads: peak memory, {repeats} runs each, one fresh process per run")
+    columns = f"{'Pillow decode (baseline)':>25} {'upload':>12} {'ratio':>7} {'time ratio':>11}"
+    print(f"{'':28} {columns}")
+    for name in WORST_SHAPES:
+        photo = folder / name
+        base = [scenario("pillow-decode", photo, env) for _ in range(repeats)]
+        runs = [scenario("upload", photo, env) for _ in range(repeats)]
+        base_mem = statistics.median(r["peak_mib"] for r in base)
+        mem = statistics.median(r["peak_mib"] for r in runs)
+        seconds = statistics.median(r["seconds"] for r in runs)
+        base_seconds = statistics.median(r["seconds"] for r in base)
+        label = f"{name} ({photo.stat().st_size / 1e6:.1f} MB)"
+        print(
+            f"{label:28} {base_mem:>21.0f} MiB {mem:>8.0f} MiB {mem / base_mem:>6.2f}× "
+            f"{seconds / base_seconds:>10.2f}×"
+        )
+    after = scenario("memory-after", folder, env)
+    print(
+        f"One process after all of them: {after['after_mib']:.0f} MiB, and "
+        f"{after['again_mib']:.0f} MiB after a second round, against {after['before_mib']:.0f} "
+        f"MiB after an ordinary upload ({after['after_mib'] / after['before_mib']:.2f}×, "
+        f"{after['again_mib'] / after['before_mib']:.2f}×; peak {after['peak_mib']:.0f} MiB)"
+    )
 
 
 def scenario(name: str, photo: Path, env: dict[str, str]) -> dict:

@@ -35,6 +35,29 @@ def make_photo(path: Path) -> None:
     image.save(path, "JPEG", quality=90)
 
 
+# The worst shapes an upload may have: 100 MP, 16-bit, with transparency. Smooth gradients
+# keep the files small, as the 194 KB 16-bit PNG that once took 1.25 GB was.
+WORST_SHAPES = {
+    "grey16-100mp.png": (10_000, 10_000, 1),
+    "rgba16-100mp.png": (10_000, 10_000, 4),
+    "rgba8-100mp.png": (10_000, 10_000, -4),
+}
+
+
+def make_worst(folder: Path) -> None:
+    import cv2
+    import numpy as np
+
+    for name, (width, height, channels) in WORST_SHAPES.items():
+        dtype = np.uint8 if channels < 0 else np.uint16
+        top = np.iinfo(dtype).max
+        x = np.linspace(0, top, width, dtype=np.float32)
+        y = np.linspace(0, top, height, dtype=np.float32)[:, None]
+        planes = [(x * 0.7 + y * 0.3), (x * 0.2 + y * 0.8), (x[::-1] * 0.5 + y * 0.5), y + 0 * x]
+        image = np.dstack([p.astype(dtype) for p in planes[: abs(channels)]])
+        cv2.imwrite(str(folder / name), image.squeeze(), [cv2.IMWRITE_PNG_COMPRESSION, 6])
+
+
 def pillow_decode(path: Path) -> None:
     from PIL import Image
 
@@ -68,10 +91,48 @@ def upload(path: Path):
     return run
 
 
+def memory_after(folder: Path) -> dict:
+    """One process, like a web process: its size after a small upload, then after every worst
+    upload one by one and two at once (as the page sends them)."""
+    import threading
+
+    def post(name: str) -> None:
+        # The file is read for each request and dropped after, as a web process would.
+        upload(folder / name)()
+
+    def worst_uploads() -> float:
+        for name in WORST_SHAPES:
+            post(name)
+        pair = [threading.Thread(target=post, args=(name,)) for name in list(WORST_SHAPES)[:2]]
+        for thread in pair:
+            thread.start()
+        for thread in pair:
+            thread.join()
+        return rss_mib("VmRSS")
+
+    post("listing-24mp.jpg")
+    before = rss_mib("VmRSS")
+    after = worst_uploads()
+    # A second round shows whether what stays is kept once (caches) or piles up (a leak).
+    again = worst_uploads()
+    return {
+        "before_mib": before,
+        "after_mib": after,
+        "again_mib": again,
+        "peak_mib": rss_mib("VmHWM"),
+    }
+
+
 def main() -> None:
     name, path = sys.argv[1], Path(sys.argv[2])
     if name == "make-photo":
         make_photo(path)
+        return
+    if name == "make-worst":
+        make_worst(path)
+        return
+    if name == "memory-after":
+        print(json.dumps(memory_after(path)))
         return
     # Setup (imports, Django, reading the file) happens before the clock and the memory mark.
     operation = upload(path) if name == "upload" else (lambda: pillow_decode(path))

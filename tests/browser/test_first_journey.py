@@ -1,5 +1,8 @@
 """An agent's first visit: sign up, create a project, upload photos, open one."""
 
+import re
+
+from django.core import mail
 from playwright.sync_api import expect
 
 from homedesign.accounts.models import User
@@ -32,10 +35,14 @@ def is_blue(rgb) -> bool:
 def test_sign_up_create_project_upload_three_photos_and_open_one(page, screenshot):
     page.goto("/accounts/signup/")
     page.get_by_label("E-mail address").fill("lea@agence-lumiere.fr")
+    screenshot("signup")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    page.goto(re.search(r"http://\S+", mail.outbox[-1].body).group(0))
     page.get_by_label("Full name").fill("Léa Lumière")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)
-    screenshot("signup")
+    screenshot("signup-complete")
     page.get_by_role("button", name="Create account").click()
 
     expect(page.get_by_role("heading", name="Create your first project")).to_be_visible()

@@ -8,6 +8,7 @@ from orders.models import Order
 
 from ..factories import PASSWORD, make_photo, make_project, make_user
 from ..images import jpeg_bytes
+from .conftest import csp_violations
 
 IMAGES_LOADED = "() => [...document.querySelectorAll('.compare img')].every(i => i.naturalWidth)"
 
@@ -82,6 +83,7 @@ def test_order_progress_turns_into_gallery_and_share_link_opens_for_anyone(
 
     stranger = browser.new_context()
     public = stranger.new_page()
+    blocked = csp_violations(public)
     response = public.goto(share_url)
     assert response.status == 200
     expect(public.locator(".compare img.after")).to_have_count(1)
@@ -89,3 +91,4 @@ def test_order_progress_turns_into_gallery_and_share_link_opens_for_anyone(
     assert "2 Rue Secrète" not in public.content() and user.email not in public.content()
     public.screenshot(path=screenshot.folder / "share-page.png", full_page=True)
     stranger.close()
+    assert not blocked, blocked

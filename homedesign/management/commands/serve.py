@@ -1,26 +1,119 @@
-"""Start the web server and the task worker together; stop both on Ctrl-C.
+"""Start the web server and the task worker together, keep them running, stop both on Ctrl-C.
 
-This is what `make run` ends with. The web server is gunicorn (static files by whitenoise);
-the worker runs at a lower CPU priority so image jobs do not starve page loads.
+This is what `make run` ends with. Before starting, it brings the database and the static
+files up to date and says what it did, so `manage.py serve` works on a fresh checkout. The
+web server is gunicorn (static files by whitenoise); the worker runs at a lower CPU priority
+so image jobs do not starve page loads. A process that dies is started again after a pause
+that doubles while it keeps dying (1 s up to a minute); the other one keeps going meanwhile.
 """
 
+import contextlib
+import io
+import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 
+from homedesign.taskrows import task_rows_fail_of_worker, task_rows_reap_stale
 from orders.services import orders_reap_stranded
 
+logger = logging.getLogger("homedesign.serve")
+
 REAP_EVERY_SECONDS = 60
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 60.0
+# A process that stayed up this long counts as healthy: its next death waits 1 s again.
+HEALTHY_AFTER_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 30
+
+
+@dataclass
+class Child:
+    """One supervised process: how to start it, and when it may be started again."""
+
+    label: str
+    command: Callable[[int], list[str]]  # the command line of the n-th start
+    nice: int = 0
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    backoff: float = FIRST_BACKOFF_SECONDS
+    restart_at: float | None = None
+    starts: int = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        nice = self.nice
+        self.process = subprocess.Popen(
+            self.command(self.starts),
+            # Its own process group, so a dead gunicorn's orphaned workers can be cleared
+            # before a new one binds the port. Ctrl-C reaches us; we stop the children.
+            process_group=0,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
+        )
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        logger.info("Started the %s (pid %d)", self.label, self.process.pid)
+
+    def died(self) -> int | None:
+        """The exit code if it has just been found dead, else None."""
+        if self.process is None or self.restart_at is not None:
+            return None
+        return self.process.poll()
+
+    def schedule_restart(self, code: int) -> None:
+        assert self.process is not None
+        _kill_group(self.process.pid)
+        if time.monotonic() - self.started_at >= HEALTHY_AFTER_SECONDS:
+            self.backoff = FIRST_BACKOFF_SECONDS
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited ({code})"
+        logger.error(
+            "The %s (pid %d) %s; starting it again in %.0f s",
+            self.label,
+            self.process.pid,
+            how,
+            self.backoff,
+        )
+        self.restart_at = time.monotonic() + self.backoff
+        self.backoff = min(self.backoff * 2, MAX_BACKOFF_SECONDS)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            # SIGTERM lets the worker finish its current task and gunicorn its requests.
+            self.process.terminate()
+
+    def wait_stopped(self, deadline: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        _kill_group(self.process.pid)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 class Command(BaseCommand):
-    help = "Run the web server (gunicorn) and the task worker (db_worker) together."
+    help = (
+        "Run the web server (gunicorn) and the task worker (db_worker) together, restarting "
+        "either if it dies. Applies migrations and collects static files first."
+    )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument(
@@ -28,20 +121,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host: str, port: int, web_workers: int, **options) -> None:
+        _refuse_a_busy_port(host, port)
+        self.prepare()
         python = sys.executable
-        web = subprocess.Popen(
-            [
-                python, "-m", "gunicorn", "homedesign.wsgi",
-                "--bind", f"{host}:{port}",
-                "--workers", str(web_workers),
-                "--threads", "4",
-                "--access-logfile", "-",
-                "--graceful-timeout", "10",
-                "--no-control-socket",  # a second instance would fight over its socket file
-            ]
-        )  # fmt: skip
-        worker = subprocess.Popen(
-            [python, "manage.py", "db_worker"], preexec_fn=lambda: os.nice(10)
+        gunicorn = [
+            python, "-m", "gunicorn", "homedesign.wsgi",
+            "--bind", f"{host}:{port}",
+            "--workers", str(web_workers),
+            "--threads", "4",
+            "--access-logfile", "-",
+            "--graceful-timeout", "10",
+            "--no-control-socket",  # a second instance would fight over its socket file
+        ]  # fmt: skip
+        web = Child("web server", lambda n: gunicorn)
+        worker = Child(
+            "task worker",
+            lambda n: [python, "manage.py", "db_worker", "--worker-id", _worker_id(n)],
+            nice=10,
         )
         children = [web, worker]
 
@@ -51,33 +147,81 @@ class Command(BaseCommand):
         # Set explicitly: a shell starting us in the background leaves SIGINT ignored.
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, stop)
-        shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\nhomedesign is running at http://{shown_host}:{port}/  (Ctrl-C stops it)\n"
-            )
-        )
-        exit_code = 0
-        next_reap = 0.0
         try:
-            while all(child.poll() is None for child in children):
-                if time.monotonic() >= next_reap:
-                    # Orders whose worker was killed mid-job go round again (or are refunded).
-                    orders_reap_stranded()
-                    next_reap = time.monotonic() + REAP_EVERY_SECONDS
-                time.sleep(0.5)
-            exit_code = 1
-            self.stderr.write("The web server or the worker stopped; stopping the other.")
+            web.start()
+            worker.start()
+            shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nhomedesign is running at http://{shown_host}:{port}/  (Ctrl-C stops it)\n"
+                )
+            )
+            self.supervise(web, worker)
         except KeyboardInterrupt:
             self.stdout.write("\nStopping the web server and the worker…")
         finally:
             for child in children:
-                if child.poll() is None:
-                    # SIGTERM lets the worker finish its current task and gunicorn its requests.
-                    child.terminate()
+                child.stop()
+            deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
             for child in children:
-                try:
-                    child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-        sys.exit(exit_code)
+                child.wait_stopped(deadline)
+
+    def supervise(self, web: Child, worker: Child) -> None:
+        next_reap = 0.0
+        while True:
+            now = time.monotonic()
+            code = worker.died()
+            if code is not None:
+                worker.schedule_restart(code)
+                self.tidy(task_rows_fail_of_worker, worker_id=_worker_id(worker.starts))
+            code = web.died()
+            if code is not None:
+                web.schedule_restart(code)
+            for child in (web, worker):
+                if child.restart_at is not None and now >= child.restart_at:
+                    child.start()
+            if now >= next_reap:
+                # Orders whose worker was killed mid-job go round again (or are refunded);
+                # the task rows that worker left RUNNING are closed first, while their
+                # orders still look stranded.
+                self.tidy(task_rows_reap_stale)
+                self.tidy(orders_reap_stranded)
+                next_reap = now + REAP_EVERY_SECONDS
+            time.sleep(0.2)
+
+    def tidy(self, function: Callable[..., int], **kwargs) -> None:
+        """A failed clean-up (say, the database is down) is logged; the site stays up."""
+        try:
+            function(**kwargs)
+        except Exception:
+            logger.exception("%s failed; trying again later", function.__name__)
+
+    def prepare(self) -> None:
+        """Database tables and static files up to date, each step reported."""
+        connection = connections[DEFAULT_DB_ALIAS]
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if pending:
+            call_command("migrate", interactive=False, verbosity=0)
+            self.stdout.write(f"Applied {len(pending)} database migration(s).")
+        summary = call_command(
+            "collectstatic", interactive=False, verbosity=1, stdout=io.StringIO()
+        )
+        self.stdout.write(f"Static files: {summary.strip()}")
+
+
+def _worker_id(start: int) -> str:
+    """Known to us, so the rows a dead worker left RUNNING can be found and closed."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{start}"
+
+
+def _refuse_a_busy_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot listen on {host}:{port} ({exc.strerror}). Is homedesign already "
+                "running? Stop it, or pick another port: PORT=8080 make run"
+            ) from None
