@@ -30,6 +30,7 @@ def fake(settings):
     server = FakeAiHomeDesign()
     settings.AIHOMEDESIGN_API_KEY = "aihd-key"
     settings.AIHOMEDESIGN_BASE_URL = server.url + "/v1"
+    settings.EGRESS_TRUSTED_ORIGINS = [server.cdn]  # its "CDN", on loopback like all fakes
     settings.PUBLIC_BASE_URL = ""
     settings.PROVIDER_BACKOFF_SECONDS = 0.01
     settings.ORDER_PROVIDERS = {name: ["aihomedesign"] for name in SERVICES}
@@ -403,3 +404,16 @@ def test_an_order_lost_while_submitting_is_refunded_not_sent_again(fake, agent, 
     assert order.status == "failed" and "could not be confirmed" in order.message
     assert order.owner.credits == credits + get_service("item_removal").credits
     assert fake.seen == []  # and nothing was sent again
+
+
+def test_a_result_link_to_a_loopback_host_is_not_fetched(fake, agent, photo, settings):
+    settings.EGRESS_TRUSTED_ORIGINS = []  # their "CDN" is http://localhost:<port>: loopback
+    credits = agent.credits
+    order = run_to_the_end(place(agent, photo, "item_removal"))
+
+    assert order.status == "failed"
+    assert "result link we do not follow" in order.message
+    assert "loopback" in order.error_detail
+    assert not [s for s in fake.seen if "/cdn/" in s.path]  # nothing was fetched there
+    agent.refresh_from_db()
+    assert agent.credits == credits  # refunded

@@ -31,6 +31,7 @@ def fake(settings, live_server):
     settings.IACREA_API_KEY = "ia-key"
     settings.IACREA_USER_ID = FakeIacrea.USER_ID
     settings.IACREA_BASE_URL = server.url + "/api"
+    settings.EGRESS_TRUSTED_ORIGINS = [server.cdn]  # its "CDN", on loopback like all fakes
     settings.PUBLIC_BASE_URL = live_server.url
     settings.PROVIDER_BACKOFF_SECONDS = 0.01
     settings.ORDER_PROVIDERS = {name: ["iacrea"] for name in ("declutter", "item_removal")}
@@ -170,6 +171,7 @@ def test_bearer_auth_is_a_setting(settings, agent, photo, live_server):
     settings.IACREA_API_KEY, settings.IACREA_AUTH = "ia-key", "bearer"
     settings.IACREA_USER_ID = FakeIacrea.USER_ID
     settings.IACREA_BASE_URL = fake.url + "/api"
+    settings.EGRESS_TRUSTED_ORIGINS = [fake.cdn]
     settings.PUBLIC_BASE_URL = live_server.url
     try:
         order = run_to_the_end(place(agent, photo, "declutter", auto=True))
