@@ -353,7 +353,20 @@ def test_a_sooner_poll_supersedes_the_waiting_one(fake, agent, photo):
     assert requests(fake) == [f"GET /v1/order/{Order.objects.get(pk=order.pk).provider_ref}"]
 
 
-def test_an_upscale_link_elsewhere_than_their_storage_is_not_taken(with_webhooks, agent, photo):
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "http://127.0.0.2/cdn/x.jpg",  # another host
+        "http://localhost:{other}/cdn/x.jpg",  # their storage's host, another port
+        "https://localhost:{port}/cdn/x.jpg",  # another scheme
+        "http://localhost:{port}/attacker-bucket/x.jpg",  # another bucket on the same host
+        "http://127.0.0.1:{port}/cdn/x.jpg",  # their API's origin, not their storage's
+        "not a link",
+    ],
+)
+def test_an_upscale_link_elsewhere_than_their_storage_is_not_taken(
+    with_webhooks, agent, photo, forged
+):
     fake = with_webhooks
     order = place(agent, photo, "item_removal")
     run_order_task.call(order_id=order.pk)
@@ -362,11 +375,12 @@ def test_an_upscale_link_elsewhere_than_their_storage_is_not_taken(with_webhooks
     poll_order_task.call(order_id=order.pk)  # the images are there; the upscales are asked for
     order.refresh_from_db()
     assert order.provider_state["phase"] == "upscaling"
-    image_id = next(iter(order.provider_state["sources"]))
+    image_id, source = next(iter(order.provider_state["sources"].items()))
+    assert source.startswith(f"http://localhost:{fake.port}/cdn/")
     fake.webhook_url = webhook_url("aihomedesign")
 
-    forged = {"generated_image_id": image_id, "upscaled_image_src": "http://127.0.0.2/x.jpg"}
-    answer = fake.post_json(forged)
+    link = forged.format(port=fake.port, other=fake.port + 1)
+    answer = fake.post_json({"generated_image_id": image_id, "upscaled_image_src": link})
 
     assert answer == 200  # known image: acknowledged, so it is not sent again
     order.refresh_from_db()

@@ -33,7 +33,7 @@ from .aihd_catalog import (
     space_for,
 )
 from .base import Outcome, Provider, ProviderBusy, ProviderError, Report, WebhookMatch
-from .http import ApiClient, provider_client, read_object
+from .http import ApiClient, Origin, origin_of, provider_client, read_object
 from .inputs import as_jpeg, downloaded_result, required_mask, upright_photo
 
 logger = logging.getLogger(__name__)
@@ -215,18 +215,30 @@ class AiHomeDesignProvider(Provider):
 
 
 def _upscale_link(order: Order, key: str, link: str) -> dict:
-    """The webhook's link, kept if it points where AI HomeDesign keeps its images (the host
-    of the regular images its API gave us): a webhook is not authenticated beyond the
-    secret in its URL, and this link is what we would download."""
-    hosts = {httpx.URL(src).host for src in order.provider_state.get("sources", {}).values()}
+    """The webhook's link, kept only if it points where AI HomeDesign's authenticated API
+    put this order's images: the same origin (scheme, host and port) and the same first
+    path segment (the bucket, on a shared host such as s3.amazonaws.com). A webhook is
+    not authenticated beyond the secret in its URL, and this link is what we download
+    (under the egress policy, like any other link)."""
+    places = set()
+    for src in order.provider_state.get("sources", {}).values():
+        try:
+            places.add(_place(httpx.URL(src)))
+        except httpx.InvalidURL:
+            continue
     try:
-        url = httpx.URL(link)
+        place = _place(httpx.URL(link))
     except httpx.InvalidURL:
-        url = None
-    if url is None or url.host not in hosts or url.scheme not in ("https", "http"):
+        place = None
+    if place is None or place not in places:
         logger.warning("Upscale link for order %s refused: %.200s", order.pk, link)
         return {}
     return {key: link}
+
+
+def _place(url: httpx.URL) -> tuple[Origin, str]:
+    """Where a link points: its origin and first path segment."""
+    return origin_of(url), url.path.lstrip("/").split("/")[0]
 
 
 def _started(api: ApiClient, body: dict) -> dict:
