@@ -17,6 +17,9 @@ from .providers.handover import handover_path, webhook_secret_matches
 logger = logging.getLogger(__name__)
 
 WEBHOOK_MAX_BYTES = 64 * 1024 * 1024  # AdCreative may inline the result image
+# The documented bodies nest three levels deep; code that walks a payload (recursively, or
+# printing it) must never meet one that exhausts the stack.
+WEBHOOK_MAX_DEPTH = 16
 
 
 @login_not_required
@@ -49,8 +52,12 @@ def webhook(request: HttpRequest, provider: str, secret: str) -> JsonResponse:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return JsonResponse({"error": "the body is not JSON"}, status=400)
+    except RecursionError:  # the parser's own limit, far past ours
+        return JsonResponse({"error": "the body is nested too deeply"}, status=400)
     if not isinstance(payload, dict):
         return JsonResponse({"error": "expected a JSON object"}, status=400)
+    if _deeper_than(payload, WEBHOOK_MAX_DEPTH):
+        return JsonResponse({"error": "the body is nested too deeply"}, status=400)
     if not services.webhook_receive(provider=remote, payload=payload):
         logger.warning("Webhook from %s about no order of ours: %.300s", provider, body)
         return JsonResponse({"error": "no such order"}, status=404)
@@ -67,3 +74,18 @@ def _body(request: HttpRequest) -> bytes | None:
         pass
     body = request.read(WEBHOOK_MAX_BYTES + 1)
     return body if len(body) <= WEBHOOK_MAX_BYTES else None
+
+
+def _deeper_than(payload: dict, limit: int) -> bool:
+    """Whether lists and objects nest more than `limit` levels (walked without recursion)."""
+    level: list[dict | list] = [payload]
+    for _ in range(limit):
+        level = [
+            child
+            for value in level
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
