@@ -12,7 +12,7 @@ from PIL import Image
 
 from maskeditor.services import mask_save
 from orders.catalog import get_service
-from orders.models import CatalogEntry, Order
+from orders.models import CatalogEntry, Order, ProviderAccount
 from orders.providers import availability
 from orders.providers.handover import webhook_secret, webhook_url
 from orders.services import OrderRefused, order_place
@@ -431,3 +431,27 @@ def test_a_result_link_to_a_loopback_host_is_not_fetched(fake, agent, photo, set
     assert not [s for s in fake.seen if "/cdn/" in s.path]  # nothing was fetched there
     agent.refresh_from_db()
     assert agent.credits == credits  # refunded
+
+
+def slots_taken() -> int:
+    account = ProviderAccount.objects.filter(provider="aihomedesign").first()
+    return len(account.recent_orders) if account else 0
+
+
+def test_a_slot_is_spent_only_when_they_accept_the_order(fake, agent, photo, settings):
+    settings.AIHOMEDESIGN_ORDERS_PER_WINDOW = 1
+    fake.fail["/v1/order/image"] = [503] * 4  # an outage: the upload never gets through
+    failed = run_to_the_end(place(agent, photo, "item_removal"))
+    assert failed.status == "failed" and slots_taken() == 0
+
+    fake.limit = 0  # their own 429 at submission: not accepted either
+    waiting = run_to_the_end(place(agent, photo, "item_removal"))
+    assert waiting.status == "queued" and slots_taken() == 0
+
+    fake.limit = 10
+    done = run_to_the_end(place(agent, photo, "item_removal"))
+    assert done.status == "succeeded" and slots_taken() == 1
+    # With the window full, the next order waits without asking them.
+    fake.seen.clear()
+    assert run_to_the_end(place(agent, photo, "item_removal")).status == "queued"
+    assert fake.seen == []

@@ -20,6 +20,7 @@ import httpx
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from maskeditor.masks import to_editor_png
 
@@ -86,7 +87,25 @@ class AiHomeDesignProvider(Provider):
                 raise ProviderError(picked + ".", permanent=True)
             body = picked
         photo = upright_photo(order)  # the API ignores EXIF orientation; masks are upright
-        _take_a_slot()
+        slot = _take_a_slot()
+        try:
+            return self._hand_over(api, order, service_name, body, photo, report)
+        except Exception:
+            # Not accepted (an outage, a refusal, their 429, a crash): a slot counts an
+            # order AI HomeDesign runs, so this one is given back. An answer lost after
+            # the job was sent is not an exception here (_started): that slot stays.
+            _give_back(slot)
+            raise
+
+    def _hand_over(
+        self,
+        api: ApiClient,
+        order: Order,
+        service_name: str,
+        body: dict,
+        photo: Image.Image,
+        report: Report,
+    ) -> Outcome:
         with _errors_read():
             upload = api.request(
                 "POST",
@@ -293,8 +312,10 @@ def _selection(service_name: str, options: dict) -> dict | str:
     return body
 
 
-def _take_a_slot() -> None:
-    """Count this order against the rate limit, or say when a slot frees up."""
+def _take_a_slot() -> str:
+    """Hold a slot of the rate limit for this order (its timestamp), or say when one
+    frees up. Held before the upload, so concurrent workers cannot overshoot the limit;
+    given back if AI HomeDesign does not accept the order."""
     window = timedelta(seconds=settings.AIHOMEDESIGN_WINDOW_SECONDS)
     now = timezone.now()
     with transaction.atomic():
@@ -311,8 +332,18 @@ def _take_a_slot() -> None:
                 f"it starts in about {max(1, round(wait / 60))} min.",
                 retry_after=wait,
             )
-        account.recent_orders = [*recent, now.isoformat()]
+        slot = now.isoformat()
+        account.recent_orders = [*recent, slot]
         account.save(update_fields=["recent_orders", "updated_at"])
+    return slot
+
+
+def _give_back(slot: str) -> None:
+    with transaction.atomic():
+        account = ProviderAccount.objects.select_for_update().get(provider="aihomedesign")
+        if slot in account.recent_orders:
+            account.recent_orders.remove(slot)
+            account.save(update_fields=["recent_orders", "updated_at"])
 
 
 @contextmanager
