@@ -50,6 +50,8 @@ class Service:
     # Options of which at least one must be on (an enhancement with every toggle off is a
     # copy of the photo, not worth a credit).
     at_least_one: tuple[str, ...] = ()
+    # An option that must be off when a mask is painted (the two ask for different jobs).
+    mask_excludes: str = ""
 
     @property
     def option_names(self) -> list[str]:
@@ -197,6 +199,7 @@ SERVICES: dict[str, Service] = {
             mask_hint="Optional: paint the clutter to remove; without a mask it is found "
             "automatically (needs a remote provider).",
             options=(Option("auto", "Find clutter automatically", OptionKind.BOOL, True),),
+            mask_excludes="auto",
             max_mask_share=0.5,
             variations=True,
         ),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import services
 from .providers import REGISTRY
-from .providers.handover import handover_path, webhook_secret_matches
+from .providers.handover import handover_path, job_webhook_order, webhook_secret_matches
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,14 @@ def handover(request: HttpRequest, token: str, filename: str) -> FileResponse:
 @csrf_exempt  # called by the provider's servers, not by a browser with our cookie
 @login_not_required
 @require_POST
-def webhook(request: HttpRequest, provider: str, secret: str) -> JsonResponse:
+def webhook(request: HttpRequest, provider: str, secret: str, job: str = "") -> JsonResponse:
     remote = REGISTRY.get(provider)
     if remote is None or not webhook_secret_matches(provider, secret):
         logger.warning("Webhook with a wrong secret or provider: %s", provider)
+        raise Http404
+    order_id = job_webhook_order(provider, job) if job else None
+    if job and order_id is None:
+        logger.warning("Webhook from %s with a forged job reference", provider)
         raise Http404
     body = _body(request)
     if body is None:
@@ -58,7 +62,7 @@ def webhook(request: HttpRequest, provider: str, secret: str) -> JsonResponse:
         return JsonResponse({"error": "expected a JSON object"}, status=400)
     if _deeper_than(payload, WEBHOOK_MAX_DEPTH):
         return JsonResponse({"error": "the body is nested too deeply"}, status=400)
-    if not services.webhook_receive(provider=remote, payload=payload):
+    if not services.webhook_receive(provider=remote, payload=payload, order_id=order_id):
         logger.warning("Webhook from %s about no order of ours: %.300s", provider, body)
         return JsonResponse({"error": "no such order"}, status=404)
     return JsonResponse({"ok": True})

@@ -138,7 +138,7 @@ def test_background_removal_by_adcreative_gives_a_transparent_png(
         ("item_removal", "aihomedesign", False),
         ("item_removal_mask", "aihomedesign", True),
         ("item_removal", "iacrea", False),
-        ("declutter", "iacrea", True),
+        ("declutter", "iacrea", False),  # automatic: IACrea takes no mask at first
         ("exterior_creation", "iacrea", True),
     ],
 )
