@@ -77,6 +77,9 @@ def _order_form(
     info = get_service(service)
     form_class = order_form_class(info)
     initial = {**info.default_options(), **(parent.options if parent else {})}
+    if parent and parent.mask_id and info.mask != MaskUse.NONE:
+        # A variation starts from the parent's painting; the agent may repaint it.
+        initial["mask_id"] = parent.mask_id
     if request.method == "POST":
         form = form_class(request.POST, request.FILES, initial=initial)
     else:
