@@ -100,18 +100,6 @@ SCENES = (("indoor", "Indoor"), ("outdoor", "Outdoor"))
 SCALES = (("2", "2× (double width and height)"), ("4", "4× (four times)"))
 
 
-def results_option(maximum: int) -> Option:
-    return Option(
-        "results",
-        "Number of results",
-        OptionKind.INT,
-        1,
-        min_value=1,
-        max_value=maximum,
-        help_text=f"Get up to {maximum} different proposals to choose from.",
-    )
-
-
 ROOM = Option("room_type", "Room type", OptionKind.CHOICE, "living_room", ROOM_TYPES)
 STYLE = Option("style", "Style", OptionKind.CHOICE, "modern", STYLES)
 
@@ -124,9 +112,10 @@ SERVICES: dict[str, Service] = {
             "Furnish an empty room in the style of your choice.",
             credits=4,
             providers=("aihomedesign",),
-            options=(ROOM, STYLE, results_option(4)),
+            # One proposal per order: what AI HomeDesign delivers (v1 takes no count).
+            # Another proposal is a variation, a separate order charged as such.
+            options=(ROOM, STYLE),
             variations=True,
-            max_results=4,
         ),
         Service(
             "interior_design",
@@ -138,10 +127,8 @@ SERVICES: dict[str, Service] = {
                 ROOM,
                 STYLE,
                 Option("colour", "Colour scheme", OptionKind.CHOICE, "any", COLOURS),
-                results_option(4),
             ),
             variations=True,
-            max_results=4,
         ),
         Service(
             "image_enhancement",

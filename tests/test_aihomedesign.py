@@ -455,3 +455,63 @@ def test_a_slot_is_spent_only_when_they_accept_the_order(fake, agent, photo, set
     fake.seen.clear()
     assert run_to_the_end(place(agent, photo, "item_removal")).status == "queued"
     assert fake.seen == []
+
+
+@pytest.mark.parametrize(
+    ("service", "options", "message"),
+    [
+        ("day_to_dusk", {"sky_style": "pink_sunset"}, "AI HomeDesign has no Pink sunset sky"),
+        ("interior_design", {"colour": "cool_greys"}, "no Cool greys colour scheme"),
+        ("virtual_staging", {"style": "luxury"}, "AI HomeDesign has no Luxury style"),
+        ("image_enhancement", {"sharpen": False}, "cannot leave out a correction"),
+    ],
+)
+def test_a_choice_they_lack_is_refused_before_charging_never_swapped(
+    fake, agent, photo, service, options, message
+):
+    fake.catalog["service-creative-designer"][1][1]["items"] = [
+        i for i in fake.catalog["service-creative-designer"][1][1]["items"]
+        if i["title"] != "Cool Tones"
+    ]  # fmt: skip
+    call_command("aihomedesign_catalog")
+    credits = agent.credits
+
+    with pytest.raises(OrderRefused, match=message):
+        place(agent, photo, service, **options)
+
+    agent.refresh_from_db()
+    assert agent.credits == credits
+    assert not [s for s in fake.seen if s.path.startswith("/v1/order")]
+
+
+def test_each_sky_goes_as_its_own_item_or_not_at_all(fake, agent, photo):
+    call_command("aihomedesign_catalog")
+    sent = {}
+    for sky in ("golden_hour", "blue_hour", "deep_twilight"):
+        order = run_to_the_end(place(agent, photo, "day_to_dusk", sky_style=sky))
+        chosen = fake.orders[order.provider_ref]["request"]["selected_widgets"]
+        sent[sky] = next(
+            i["title"] for i in fake.catalog["service-day-to-dusk"][1][0]["items"]
+            if i["id"] == chosen[0]["item_id"]
+        )  # fmt: skip
+    assert sent == {
+        "golden_hour": "Golden Hour Sky",
+        "blue_hour": "Blue Twilight Sky",
+        "deep_twilight": "Twilight Sky Without Cloud",
+    }
+
+
+def test_an_enhancement_with_a_correction_left_out_goes_to_the_local_engine(
+    fake, agent, photo, settings
+):
+    settings.ORDER_PROVIDERS = {"image_enhancement": ["aihomedesign", "local"]}
+    order = run_to_the_end(place(agent, photo, "image_enhancement", sharpen=False))
+    assert (order.status, order.provider) == ("succeeded", "local")
+
+
+def test_staging_and_design_offer_the_one_result_they_deliver(agent_client, photo):
+    for service in ("virtual_staging", "interior_design"):
+        form = agent_client.get(reverse("orders:order_create", args=[photo.pk, service]))
+        assert form.status_code == 200
+        assert "Number of results" not in form.text
+        assert get_service(service).max_results == 1

@@ -41,6 +41,11 @@ logger = logging.getLogger(__name__)
 
 MASK_SERVICE = "service-item-removal-mask"
 UPSCALE_KEY = "upscale:"  # provider_state key prefix, one per generated image id
+ENHANCEMENT_TOGGLES = ("white_balance", "local_contrast", "sharpen")
+ENHANCEMENT_REFUSAL = (
+    "AI HomeDesign's enhancement cannot leave out a correction (it does them all); "
+    "tick every one to use it"
+)
 
 
 class AiHomeDesignProvider(Provider):
@@ -57,6 +62,10 @@ class AiHomeDesignProvider(Provider):
             return f"AI HomeDesign has no {order.service_info.label.lower()}"
         if service_name == MASK_SERVICE and not order.mask:
             return "needs a painted mask"
+        if service_name == "service-image-enhancement" and not all(
+            order.options.get(name) for name in ENHANCEMENT_TOGGLES
+        ):
+            return ENHANCEMENT_REFUSAL
         known = CatalogEntry.objects.filter(service_name=service_name).exists()
         if known and service_name in WITH_WIDGETS:
             picked = _selection(service_name, order.options)
@@ -206,15 +215,7 @@ class AiHomeDesignProvider(Provider):
         return outcome
 
     def _finished(self, api: ApiClient, order: Order, links: list[str]) -> Outcome:
-        images = [downloaded_result(api, link) for link in links]
-        asked = order.options.get("results", 1)
-        note = (
-            f"AI HomeDesign makes {len(images)} proposal{'s' if len(images) > 1 else ''} per "
-            "order; order a variation for another."
-            if asked > len(images)
-            else ""
-        )
-        return Outcome(images=images, note=note)
+        return Outcome(images=[downloaded_result(api, link) for link in links])
 
     # --- Webhooks ------------------------------------------------------------------------
 
@@ -303,6 +304,12 @@ def _selection(service_name: str, options: dict) -> dict | str:
         if not space_name:
             return f"AI HomeDesign has no space for {choice.replace('_', ' ')}"
         body["space_name"] = space_name
+    if service_name == "service-image-enhancement" and not all(
+        options.get(name) for name in ENHANCEMENT_TOGGLES
+    ):
+        # Its enhancement corrects everything at once; its own toggles (fire in the
+        # fireplace, a picture on the TV) are none of ours.
+        return ENHANCEMENT_REFUSAL
     items = pick_items(service_name, space_name, options)
     if isinstance(items, str):
         return items
