@@ -305,6 +305,11 @@ PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 120)
 PROVIDER_BACKOFF_SECONDS = float(env_str("PROVIDER_BACKOFF_SECONDS") or 1)
 # The largest result a remote provider may send back; results are downloaded, never hot-linked.
 RESULT_MAX_BYTES = env_int("RESULT_MAX_MB", 100) * 1024 * 1024
+# Links a provider hands us (results, redirects) are fetched only from public addresses.
+# Its configured base URL is trusted as set, for its exact origin; these origins
+# ("http://minio.lan:9000") are trusted too, e.g. a results store on the local network.
+# Credentials never go to them.
+EGRESS_TRUSTED_ORIGINS = env_list("EGRESS_TRUSTED_ORIGINS")
 OBJECT_REMOVER_BASE_URL = env_str("OBJECT_REMOVER_BASE_URL")
 OBJECT_REMOVER_TOKEN = env_str("OBJECT_REMOVER_TOKEN")
 

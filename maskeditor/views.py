@@ -23,7 +23,9 @@ def mask_editor(
     """The order form of a service that takes a mask: the editor, with the order's fields
     beside it. The order view handles the form; this renders the editor step."""
     masks = photo.masks.all()
-    posted = getattr(form, "cleaned_data", {}).get("mask_id")
+    # The painting of an order refused after painting (credits, say), or the one the form
+    # starts from (a variation starts from its parent's).
+    posted = getattr(form, "cleaned_data", {}).get("mask_id") or form.initial.get("mask_id")
     initial = next((mask for mask in masks if mask.pk == posted), None)
     editor = {
         "width": photo.width,
@@ -31,7 +33,6 @@ def mask_editor(
         "service": service.key,
         "uploadUrl": reverse("maskeditor:mask_upload", args=[photo.pk]),
         "required": service.mask == MaskUse.REQUIRED,
-        # An order refused after painting (credits, say) comes back with its painting.
         "initialMask": initial.get_file_url() if initial else "",
     }
     return render(request, "maskeditor/editor.html", {**context, "masks": masks, "editor": editor})

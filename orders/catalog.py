@@ -50,6 +50,8 @@ class Service:
     # Options of which at least one must be on (an enhancement with every toggle off is a
     # copy of the photo, not worth a credit).
     at_least_one: tuple[str, ...] = ()
+    # An option that must be off when a mask is painted (the two ask for different jobs).
+    mask_excludes: str = ""
 
     @property
     def option_names(self) -> list[str]:
@@ -98,18 +100,6 @@ SCENES = (("indoor", "Indoor"), ("outdoor", "Outdoor"))
 SCALES = (("2", "2× (double width and height)"), ("4", "4× (four times)"))
 
 
-def results_option(maximum: int) -> Option:
-    return Option(
-        "results",
-        "Number of results",
-        OptionKind.INT,
-        1,
-        min_value=1,
-        max_value=maximum,
-        help_text=f"Get up to {maximum} different proposals to choose from.",
-    )
-
-
 ROOM = Option("room_type", "Room type", OptionKind.CHOICE, "living_room", ROOM_TYPES)
 STYLE = Option("style", "Style", OptionKind.CHOICE, "modern", STYLES)
 
@@ -122,9 +112,10 @@ SERVICES: dict[str, Service] = {
             "Furnish an empty room in the style of your choice.",
             credits=4,
             providers=("aihomedesign",),
-            options=(ROOM, STYLE, results_option(4)),
+            # One proposal per order: what AI HomeDesign delivers (v1 takes no count).
+            # Another proposal is a variation, a separate order charged as such.
+            options=(ROOM, STYLE),
             variations=True,
-            max_results=4,
         ),
         Service(
             "interior_design",
@@ -136,10 +127,8 @@ SERVICES: dict[str, Service] = {
                 ROOM,
                 STYLE,
                 Option("colour", "Colour scheme", OptionKind.CHOICE, "any", COLOURS),
-                results_option(4),
             ),
             variations=True,
-            max_results=4,
         ),
         Service(
             "image_enhancement",
@@ -206,6 +195,7 @@ SERVICES: dict[str, Service] = {
             mask_hint="Optional: paint the clutter to remove; without a mask it is found "
             "automatically (needs a remote provider).",
             options=(Option("auto", "Find clutter automatically", OptionKind.BOOL, True),),
+            mask_excludes="auto",
             max_mask_share=0.5,
             variations=True,
         ),

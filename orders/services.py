@@ -34,7 +34,7 @@ from .models import (
     token_digest,
 )
 from .providers import provider_for, refusal
-from .providers.base import Provider
+from .providers.base import Provider, WebhookMatch
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +194,12 @@ def _order_checked(
     options = _order_options_checked(info, options)
     if info.mask == MaskUse.REQUIRED and mask is None:
         raise OrderRefused(f"{info.label} needs a mask: paint the area to change.")
+    if mask is not None and info.mask_excludes and options.get(info.mask_excludes):
+        label = next(o.label for o in info.options if o.name == info.mask_excludes)
+        raise OrderRefused(
+            f"Either paint the area or choose “{label}”, not both: untick it to use your "
+            "painting, or clear the painting."
+        )
     if mask is not None:
         if mask.photo_id != photo.pk:
             raise OrderRefused("That mask was painted on another photo. Paint this one.")
@@ -266,10 +272,15 @@ def orders_reap_stranded() -> int:
     return sum(order_reap(order) for order in Order.objects.stranded())
 
 
-def webhook_receive(*, provider: Provider, payload: dict) -> int:
+def webhook_receive(*, provider: Provider, payload: dict, order_id: str | None = None) -> int:
     """Match a provider's webhook to its orders, keep what only the webhook tells, and have
-    the worker look at them now. Returns how many orders it concerned (0: unknown)."""
+    the worker look at them now. Returns how many orders it concerned (0: unknown).
+    `order_id` comes from a job's own webhook address (signed), when the provider's body
+    names nothing we can match."""
     matches = provider.webhook_matches(payload)
+    if order_id and not any(str(match.order.pk) == order_id for match in matches):
+        named = Order.objects.filter(pk=order_id, provider=provider.name).first()
+        matches += [WebhookMatch(named)] if named else []
     for match in matches:
         if match.order.is_finished:
             continue  # a duplicate, or news of an order we finished already

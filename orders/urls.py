@@ -30,4 +30,5 @@ urlpatterns = [
     path("s/<str:token>/<str:kind>/<uuid:pk>/", views.share_file, name="share_file"),
     path("handover/<str:token>/<str:filename>", webhooks.handover, name="handover"),
     path("hooks/<slug:provider>/<str:secret>/", webhooks.webhook, name="webhook"),
+    path("hooks/<slug:provider>/<str:secret>/<str:job>/", webhooks.webhook, name="webhook_job"),
 ]

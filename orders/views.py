@@ -98,6 +98,9 @@ def _order_form(
         **(batch.options if batch else {}),
         **(parent.options if parent else {}),
     }
+    if parent and parent.mask_id and info.mask != MaskUse.NONE:
+        # A variation starts from the parent's painting; the agent may repaint it.
+        initial["mask_id"] = parent.mask_id
     if request.method == "POST":
         form = form_class(request.POST, request.FILES, initial=initial)
     else:

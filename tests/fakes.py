@@ -186,7 +186,7 @@ class FakeIacrea(FakeServer):
 
     USER_ID = "5f0c6b1e-8d3a-4b2e-9c71-2a7e4d9b1f30"
     BODIES = {  # path -> (required keys, optional keys), as documented
-        "declutter_total/generate": ({"user_id", "image_url"}, {"auto", "webhook", "mask_url"}),
+        "declutter_total/generate": ({"user_id", "image_url"}, {"auto", "webhook"}),
         "declutter_total/generate-variation": (
             {"user_id", "generation_id", "original_url"},
             {"mask_url"},
@@ -298,7 +298,8 @@ class FakeIacrea(FakeServer):
             status = "SUCCEEDED"
         else:
             status = ["STARTING", "PROCESSING"][min(polls - 1, 1)]
-        answer = {"generation_id": generation["id"], "status": status, "variations_count": 1}
+        # The documented fields only: status, images, variations; no generation id.
+        answer = {"status": status, "variations_count": 1}
         if status == "SUCCEEDED":
             answer["output_urls"] = generation["images"]
         return answer

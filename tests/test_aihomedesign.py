@@ -12,7 +12,7 @@ from PIL import Image
 
 from maskeditor.services import mask_save
 from orders.catalog import get_service
-from orders.models import CatalogEntry, Order
+from orders.models import CatalogEntry, Order, ProviderAccount
 from orders.providers import availability
 from orders.providers.handover import webhook_secret, webhook_url
 from orders.services import OrderRefused, order_place
@@ -30,6 +30,7 @@ def fake(settings):
     server = FakeAiHomeDesign()
     settings.AIHOMEDESIGN_API_KEY = "aihd-key"
     settings.AIHOMEDESIGN_BASE_URL = server.url + "/v1"
+    settings.EGRESS_TRUSTED_ORIGINS = [server.cdn]  # its "CDN", on loopback like all fakes
     settings.PUBLIC_BASE_URL = ""
     settings.PROVIDER_BACKOFF_SECONDS = 0.01
     settings.ORDER_PROVIDERS = {name: ["aihomedesign"] for name in SERVICES}
@@ -352,7 +353,20 @@ def test_a_sooner_poll_supersedes_the_waiting_one(fake, agent, photo):
     assert requests(fake) == [f"GET /v1/order/{Order.objects.get(pk=order.pk).provider_ref}"]
 
 
-def test_an_upscale_link_elsewhere_than_their_storage_is_not_taken(with_webhooks, agent, photo):
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "http://127.0.0.2/cdn/x.jpg",  # another host
+        "http://localhost:{other}/cdn/x.jpg",  # their storage's host, another port
+        "https://localhost:{port}/cdn/x.jpg",  # another scheme
+        "http://localhost:{port}/attacker-bucket/x.jpg",  # another bucket on the same host
+        "http://127.0.0.1:{port}/cdn/x.jpg",  # their API's origin, not their storage's
+        "not a link",
+    ],
+)
+def test_an_upscale_link_elsewhere_than_their_storage_is_not_taken(
+    with_webhooks, agent, photo, forged
+):
     fake = with_webhooks
     order = place(agent, photo, "item_removal")
     run_order_task.call(order_id=order.pk)
@@ -361,11 +375,12 @@ def test_an_upscale_link_elsewhere_than_their_storage_is_not_taken(with_webhooks
     poll_order_task.call(order_id=order.pk)  # the images are there; the upscales are asked for
     order.refresh_from_db()
     assert order.provider_state["phase"] == "upscaling"
-    image_id = next(iter(order.provider_state["sources"]))
+    image_id, source = next(iter(order.provider_state["sources"].items()))
+    assert source.startswith(f"http://localhost:{fake.port}/cdn/")
     fake.webhook_url = webhook_url("aihomedesign")
 
-    forged = {"generated_image_id": image_id, "upscaled_image_src": "http://127.0.0.2/x.jpg"}
-    answer = fake.post_json(forged)
+    link = forged.format(port=fake.port, other=fake.port + 1)
+    answer = fake.post_json({"generated_image_id": image_id, "upscaled_image_src": link})
 
     assert answer == 200  # known image: acknowledged, so it is not sent again
     order.refresh_from_db()
@@ -403,3 +418,100 @@ def test_an_order_lost_while_submitting_is_refunded_not_sent_again(fake, agent, 
     assert order.status == "failed" and "could not be confirmed" in order.message
     assert order.owner.credits == credits + get_service("item_removal").credits
     assert fake.seen == []  # and nothing was sent again
+
+
+def test_a_result_link_to_a_loopback_host_is_not_fetched(fake, agent, photo, settings):
+    settings.EGRESS_TRUSTED_ORIGINS = []  # their "CDN" is http://localhost:<port>: loopback
+    credits = agent.credits
+    order = run_to_the_end(place(agent, photo, "item_removal"))
+
+    assert order.status == "failed"
+    assert "result link we do not follow" in order.message
+    assert "loopback" in order.error_detail
+    assert not [s for s in fake.seen if "/cdn/" in s.path]  # nothing was fetched there
+    agent.refresh_from_db()
+    assert agent.credits == credits  # refunded
+
+
+def slots_taken() -> int:
+    account = ProviderAccount.objects.filter(provider="aihomedesign").first()
+    return len(account.recent_orders) if account else 0
+
+
+def test_a_slot_is_spent_only_when_they_accept_the_order(fake, agent, photo, settings):
+    settings.AIHOMEDESIGN_ORDERS_PER_WINDOW = 1
+    fake.fail["/v1/order/image"] = [503] * 4  # an outage: the upload never gets through
+    failed = run_to_the_end(place(agent, photo, "item_removal"))
+    assert failed.status == "failed" and slots_taken() == 0
+
+    fake.limit = 0  # their own 429 at submission: not accepted either
+    waiting = run_to_the_end(place(agent, photo, "item_removal"))
+    assert waiting.status == "queued" and slots_taken() == 0
+
+    fake.limit = 10
+    done = run_to_the_end(place(agent, photo, "item_removal"))
+    assert done.status == "succeeded" and slots_taken() == 1
+    # With the window full, the next order waits without asking them.
+    fake.seen.clear()
+    assert run_to_the_end(place(agent, photo, "item_removal")).status == "queued"
+    assert fake.seen == []
+
+
+@pytest.mark.parametrize(
+    ("service", "options", "message"),
+    [
+        ("day_to_dusk", {"sky_style": "pink_sunset"}, "AI HomeDesign has no Pink sunset sky"),
+        ("interior_design", {"colour": "cool_greys"}, "no Cool greys colour scheme"),
+        ("virtual_staging", {"style": "luxury"}, "AI HomeDesign has no Luxury style"),
+        ("image_enhancement", {"sharpen": False}, "cannot leave out a correction"),
+    ],
+)
+def test_a_choice_they_lack_is_refused_before_charging_never_swapped(
+    fake, agent, photo, service, options, message
+):
+    fake.catalog["service-creative-designer"][1][1]["items"] = [
+        i for i in fake.catalog["service-creative-designer"][1][1]["items"]
+        if i["title"] != "Cool Tones"
+    ]  # fmt: skip
+    call_command("aihomedesign_catalog")
+    credits = agent.credits
+
+    with pytest.raises(OrderRefused, match=message):
+        place(agent, photo, service, **options)
+
+    agent.refresh_from_db()
+    assert agent.credits == credits
+    assert not [s for s in fake.seen if s.path.startswith("/v1/order")]
+
+
+def test_each_sky_goes_as_its_own_item_or_not_at_all(fake, agent, photo):
+    call_command("aihomedesign_catalog")
+    sent = {}
+    for sky in ("golden_hour", "blue_hour", "deep_twilight"):
+        order = run_to_the_end(place(agent, photo, "day_to_dusk", sky_style=sky))
+        chosen = fake.orders[order.provider_ref]["request"]["selected_widgets"]
+        sent[sky] = next(
+            i["title"] for i in fake.catalog["service-day-to-dusk"][1][0]["items"]
+            if i["id"] == chosen[0]["item_id"]
+        )  # fmt: skip
+    assert sent == {
+        "golden_hour": "Golden Hour Sky",
+        "blue_hour": "Blue Twilight Sky",
+        "deep_twilight": "Twilight Sky Without Cloud",
+    }
+
+
+def test_an_enhancement_with_a_correction_left_out_goes_to_the_local_engine(
+    fake, agent, photo, settings
+):
+    settings.ORDER_PROVIDERS = {"image_enhancement": ["aihomedesign", "local"]}
+    order = run_to_the_end(place(agent, photo, "image_enhancement", sharpen=False))
+    assert (order.status, order.provider) == ("succeeded", "local")
+
+
+def test_staging_and_design_offer_the_one_result_they_deliver(agent_client, photo):
+    for service in ("virtual_staging", "interior_design"):
+        form = agent_client.get(reverse("orders:order_create", args=[photo.pk, service]))
+        assert form.status_code == 200
+        assert "Number of results" not in form.text
+        assert get_service(service).max_results == 1

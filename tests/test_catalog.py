@@ -40,7 +40,7 @@ def test_clean_options_fills_defaults_and_drops_unknown_names():
     ("service", "options", "message"),
     [
         ("virtual_staging", {"style": "gothic"}, "Style: 'gothic' is not one of the choices"),
-        ("virtual_staging", {"results": 5}, "Number of results: must be between 1 and 4"),
+        ("upscale", {"scale": "8"}, "Scale: '8' is not one of the choices"),
         ("exterior_creation", {"exterior_type": "GARDEN"}, "Create: 'GARDEN' is not one"),
         ("day_to_dusk", {"remove_shadows": "yes"}, "Soften harsh shadows: expected true or false"),
     ],

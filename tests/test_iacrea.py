@@ -17,7 +17,7 @@ from orders.models import Order, ProviderAccount
 from orders.providers import availability
 from orders.providers.handover import webhook_secret, webhook_url
 from orders.providers.iacrea import read_generation
-from orders.services import order_place
+from orders.services import OrderRefused, order_place
 from orders.tasks import poll_order_task, run_order_task
 
 from .factories import make_photo, run_to_the_end
@@ -31,6 +31,7 @@ def fake(settings, live_server):
     settings.IACREA_API_KEY = "ia-key"
     settings.IACREA_USER_ID = FakeIacrea.USER_ID
     settings.IACREA_BASE_URL = server.url + "/api"
+    settings.EGRESS_TRUSTED_ORIGINS = [server.cdn]  # its "CDN", on loopback like all fakes
     settings.PUBLIC_BASE_URL = live_server.url
     settings.PROVIDER_BACKOFF_SECONDS = 0.01
     settings.ORDER_PROVIDERS = {name: ["iacrea"] for name in ("declutter", "item_removal")}
@@ -76,7 +77,7 @@ def test_automatic_declutter_goes_through_the_documented_calls(fake, agent, phot
     assert generate.headers["x-api-key"] == "ia-key"
     assert set(generate.json) == {"user_id", "image_url", "auto", "webhook"}
     assert generate.json["auto"] is True and generate.json["user_id"] == FakeIacrea.USER_ID
-    assert generate.json["webhook"] == webhook_url("iacrea")
+    assert generate.json["webhook"].startswith(webhook_url("iacrea"))  # + the job's reference
     assert generate.json["image_url"].startswith(fake_public(generate.json["image_url"]))
     assert order.provider_ref == generate.json.get("generation_id", order.provider_ref)
     assert fake.generations[order.provider_ref]  # the order records IACrea's generation id
@@ -93,12 +94,42 @@ def fake_public(url: str) -> str:
     return url.split("/handover/")[0] + "/handover/"
 
 
-def test_painted_declutter_sends_the_mask_white_on_black(fake, agent, photo):
+def test_painted_declutter_goes_to_the_local_engine_not_iacrea(fake, agent, photo, settings):
+    """IACrea's generate documents no mask field: a first painted decluttering is done by
+    the next provider that can, or refused before charging if there is none."""
+    settings.ORDER_PROVIDERS = {"declutter": ["iacrea"]}
+    credits = agent.credits
+    with pytest.raises(OrderRefused, match="IACrea takes a painted mask for decluttering only"):
+        place(agent, photo, "declutter", mask=painted(photo), auto=False)
+    agent.refresh_from_db()
+    assert agent.credits == credits
+
+    settings.ORDER_PROVIDERS = {"declutter": ["iacrea", "local"]}
     order = run_to_the_end(place(agent, photo, "declutter", mask=painted(photo), auto=False))
 
-    assert order.status == "succeeded"
-    generate = fake.seen[0].json
-    assert generate["auto"] is False and generate["mask_url"].endswith("/mask.png")
+    assert (order.status, order.provider) == ("succeeded", "local")
+    assert fake.seen == []
+
+
+def test_painting_and_automatic_detection_together_are_refused(fake, agent, photo):
+    with pytest.raises(OrderRefused, match="Either paint the area or choose"):
+        place(agent, photo, "declutter", mask=painted(photo), auto=True)
+
+
+def test_a_variation_of_iacreas_declutter_sends_a_new_mask_white_on_black(fake, agent, photo):
+    first = run_to_the_end(place(agent, photo, "declutter", auto=True))
+    assert (first.status, first.provider) == ("succeeded", "iacrea")
+    fake.seen.clear()
+
+    order = run_to_the_end(
+        place(agent, photo, "declutter", mask=painted(photo), parent=first, auto=False)
+    )
+
+    assert (order.status, order.provider) == ("succeeded", "iacrea")
+    variation = fake.seen[0]
+    assert variation.path == "/api/declutter_total/generate-variation"
+    assert variation.json["generation_id"] == first.provider_ref
+    assert variation.json["mask_url"].endswith("/mask.png")
     pixels = result_pixels(order)
     assert np.abs(pixels[150, 100] - 128).max() < 8  # inside the painted box
     assert np.abs(pixels[400, 250] - 128).max() > 40  # outside: the photo as it was
@@ -170,6 +201,7 @@ def test_bearer_auth_is_a_setting(settings, agent, photo, live_server):
     settings.IACREA_API_KEY, settings.IACREA_AUTH = "ia-key", "bearer"
     settings.IACREA_USER_ID = FakeIacrea.USER_ID
     settings.IACREA_BASE_URL = fake.url + "/api"
+    settings.EGRESS_TRUSTED_ORIGINS = [fake.cdn]
     settings.PUBLIC_BASE_URL = live_server.url
     try:
         order = run_to_the_end(place(agent, photo, "declutter", auto=True))
@@ -210,6 +242,27 @@ def test_forged_and_unknown_webhooks_are_turned_away(fake, agent, photo, client)
     assert client.post(path, "{not json", content_type="application/json").status_code == 400
     assert client.get(path).status_code == 405
     assert client.post(path, body, content_type="application/json").status_code == 200
+
+
+def test_the_documented_webhook_body_is_matched_by_its_job_address(fake, agent, photo, client):
+    """IACrea's webhook body is its retrieval answer, which names no generation: each job
+    gets its own address, a signed reference to the order."""
+    order = place(agent, photo, "declutter", auto=True)
+    run_order_task.call(order_id=order.pk)
+    hook = fake.seen[0].json["webhook"]
+    path = hook.split("://", 1)[1].split("/", 1)[1]
+    documented = json.dumps({"status": "SUCCEEDED", "images": ["https://x/1.jpg"], "n": 1})
+    DBTaskResult.objects.all().delete()
+
+    assert client.post("/" + path, documented, content_type="application/json").status_code == 200
+    assert DBTaskResult.objects.filter(task_path="orders.tasks.poll_order_task").count() == 1
+    job = path.rstrip("/").rsplit("/", 1)[1]
+    forged = "/" + path.replace(job, job[:-3] + "abc")
+    assert client.post(forged, documented, content_type="application/json").status_code == 404
+    general = reverse("orders:webhook", args=["iacrea", webhook_secret("iacrea")])
+    assert client.post(general, documented, content_type="application/json").status_code == 404
+    other = "/" + path.replace("/iacrea/", "/aihomedesign/")
+    assert client.post(other, documented, content_type="application/json").status_code == 404
 
 
 def test_handover_urls_are_signed_and_expire(fake, agent, photo, settings):
@@ -271,7 +324,7 @@ def test_a_job_request_that_timed_out_is_not_sent_twice(fake, agent, photo, sett
     fake.slow["/api/declutter_total/generate"] = [1.5]
     credits = agent.credits
 
-    order = run_to_the_end(place(agent, photo, "declutter", mask=painted(photo), auto=False))
+    order = run_to_the_end(place(agent, photo, "declutter", auto=True))
 
     # IACrea may have started the job: sending it again, or to the next provider, could
     # run (and bill) it twice. The agent gets the credits back instead.

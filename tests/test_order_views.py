@@ -2,6 +2,7 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -10,8 +11,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from homedesign.projects.models import Photo
+from maskeditor.services import mask_save
 from orders import lifecycle
 from orders.models import Order, ShareLink
+from orders.services import order_place
 from orders.tasks import run_order_task, share_originals_task
 
 from .factories import make_order, make_photo, mask_png
@@ -635,3 +638,23 @@ def services_share(agent, order: Order) -> ShareLink:
     from orders.services import share_link_create
 
     return share_link_create(owner=agent, subject=order, expires_at=None, include_originals=False)
+
+
+def test_a_variation_of_a_painted_order_starts_from_its_mask(agent_client, photo, agent):
+    area = np.zeros((photo.height, photo.width), bool)
+    area[10:60, 10:60] = True
+    parent = order_place(
+        user=agent, photo=photo, service="item_removal_mask", options={},
+        mask=mask_save(photo=photo, painted=area),
+    )  # fmt: skip
+    url = reverse("orders:order_variation", args=[parent.pk])
+
+    form = agent_client.get(url)
+
+    assert f'value="{parent.mask_id}"' in form.text  # the hidden mask_id the form sends
+    assert parent.mask.get_file_url() in form.text  # and the editor loads that painting
+    # The form sent unchanged (as the page sends it with the painting untouched):
+    answer = agent_client.post(url, {"mask_id": str(parent.mask_id)})
+    assert answer.status_code == 302, answer.text
+    variation = Order.objects.exclude(pk=parent.pk).get()
+    assert variation.parent == parent and variation.mask == parent.mask

@@ -155,6 +155,7 @@ def test_db_worker_follows_a_remote_job_until_it_is_done(tmp_path):
         "DATA_DIR": str(tmp_path),
         "AIHOMEDESIGN_API_KEY": fake.key,
         "AIHOMEDESIGN_BASE_URL": fake.url + "/v1",
+        "EGRESS_TRUSTED_ORIGINS": fake.cdn,
         "REMOTE_POLL_SECONDS": "0.2",
     }
     try:

@@ -32,15 +32,24 @@ REGISTRY: dict[str, Provider] = {
 
 
 def providers_for(service: Service) -> list[Provider]:
+    """The providers routed to a service, in order (ORDER_PROVIDERS or the catalogue's).
+    A provider the catalogue does not list for the service is a system check error
+    (orders/checks.py); should it be routed all the same, it refuses every order."""
     names = settings.ORDER_PROVIDERS.get(service.key, service.providers)
     return [REGISTRY[name] for name in names if name in REGISTRY]
+
+
+def _reason(provider: Provider, service: Service, order: Order | None) -> str | None:
+    if provider.name not in service.providers:
+        return f"{provider.label} has no {service.label.lower()} here"
+    return provider.unavailable_reason() or (order and provider.refuses(order)) or None
 
 
 def _choose(service: Service, order: Order | None = None) -> tuple[Provider | None, list[str]]:
     """The first provider that can serve (this order of) the service, or why none can."""
     reasons = []
     for provider in providers_for(service):
-        reason = provider.unavailable_reason() or (order and provider.refuses(order))
+        reason = _reason(provider, service, order)
         if not reason:
             return provider, []
         reasons.append(reason)
@@ -73,10 +82,9 @@ def provider_for(order: Order) -> Provider | None:
 
 def candidates(order: Order) -> list[Provider]:
     """Every provider that could serve this order, in the order they are tried."""
+    service = order.service_info
     return [
-        provider
-        for provider in providers_for(order.service_info)
-        if provider.unavailable_reason() is None and provider.refuses(order) is None
+        provider for provider in providers_for(service) if _reason(provider, service, order) is None
     ]
 
 

@@ -28,11 +28,13 @@ WITH_SPACE = {
 }
 WITH_WIDGETS = WITH_SPACE | {"service-day-to-dusk"}
 # Words in AI HomeDesign's item titles that stand for our choices, best first.
+# A word must say our choice, not merely a neighbour of it ("twilight" fits both blue hour
+# and deep twilight): an unmatched choice is refused, never swapped for another sky.
 SKY_WORDS = {
-    "golden_hour": ["golden", "sunset"],
-    "blue_hour": ["blue", "twilight"],
-    "pink_sunset": ["pink", "sunset"],
-    "deep_twilight": ["night", "dark", "deep", "without cloud", "twilight"],
+    "golden_hour": ["golden"],
+    "blue_hour": ["blue"],
+    "pink_sunset": ["pink"],
+    "deep_twilight": ["deep", "night", "dark", "without cloud"],
 }
 COLOUR_WORDS = {
     "warm_neutrals": ["warm", "neutral"],
@@ -141,20 +143,28 @@ def pick_items(service_name: str, space_name: str, options: dict) -> list[dict] 
         choice: CatalogEntry | None
         title = entries[0].widget_title.lower()
         if "sky" in title:
-            choice = (
-                _by_words(entries, SKY_WORDS.get(str(options.get("sky_style")), [])) or entries[0]
-            )
+            sky = str(options.get("sky_style"))
+            choice = _by_words(entries, SKY_WORDS.get(sky, []))
+            if choice is None:
+                return f"AI HomeDesign has no {dict(SKY_STYLES).get(sky, sky)} sky"
         elif "style" in title:
             style = dict(STYLES).get(str(options.get("style")), "")
             choice = next((e for e in entries if slug(e.title) == slug(style)), None)
             if choice is None:
                 return f"AI HomeDesign has no {style} style"
         elif "colo" in title:
-            choice = _by_words(entries, COLOUR_WORDS.get(str(options.get("colour")), []))
+            colour = str(options.get("colour", "any"))
+            choice = _by_words(entries, COLOUR_WORDS.get(colour, []))
+            if choice is None and colour != "any":
+                return f"AI HomeDesign has no {dict(COLOURS)[colour]} colour scheme"
         else:
-            choice = None  # e.g. enhancement toggles: ours are not theirs
+            # e.g. enhancement toggles: ours are not theirs, and the form offers none of
+            # theirs. One they require we cannot choose for the agent.
+            choice = None
+            if not entries[0].widget_optional:
+                return f"AI HomeDesign asks for a {entries[0].widget_title} we do not offer"
         if choice is None and not entries[0].widget_optional:
-            choice = entries[0]
+            return f"AI HomeDesign needs a {entries[0].widget_title} we cannot choose"
         if choice is not None:
             selected.append({"id": choice.widget_id, "item_id": choice.remote_id})
     return selected

@@ -20,6 +20,7 @@ import httpx
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from maskeditor.masks import to_editor_png
 
@@ -33,13 +34,18 @@ from .aihd_catalog import (
     space_for,
 )
 from .base import Outcome, Provider, ProviderBusy, ProviderError, Report, WebhookMatch
-from .http import ApiClient, provider_client, read_object
+from .http import ApiClient, Origin, origin_of, provider_client, read_object
 from .inputs import as_jpeg, downloaded_result, required_mask, upright_photo
 
 logger = logging.getLogger(__name__)
 
 MASK_SERVICE = "service-item-removal-mask"
 UPSCALE_KEY = "upscale:"  # provider_state key prefix, one per generated image id
+ENHANCEMENT_TOGGLES = ("white_balance", "local_contrast", "sharpen")
+ENHANCEMENT_REFUSAL = (
+    "AI HomeDesign's enhancement cannot leave out a correction (it does them all); "
+    "tick every one to use it"
+)
 
 
 class AiHomeDesignProvider(Provider):
@@ -56,6 +62,10 @@ class AiHomeDesignProvider(Provider):
             return f"AI HomeDesign has no {order.service_info.label.lower()}"
         if service_name == MASK_SERVICE and not order.mask:
             return "needs a painted mask"
+        if service_name == "service-image-enhancement" and not all(
+            order.options.get(name) for name in ENHANCEMENT_TOGGLES
+        ):
+            return ENHANCEMENT_REFUSAL
         known = CatalogEntry.objects.filter(service_name=service_name).exists()
         if known and service_name in WITH_WIDGETS:
             picked = _selection(service_name, order.options)
@@ -86,7 +96,25 @@ class AiHomeDesignProvider(Provider):
                 raise ProviderError(picked + ".", permanent=True)
             body = picked
         photo = upright_photo(order)  # the API ignores EXIF orientation; masks are upright
-        _take_a_slot()
+        slot = _take_a_slot()
+        try:
+            return self._hand_over(api, order, service_name, body, photo, report)
+        except Exception:
+            # Not accepted (an outage, a refusal, their 429, a crash): a slot counts an
+            # order AI HomeDesign runs, so this one is given back. An answer lost after
+            # the job was sent is not an exception here (_started): that slot stays.
+            _give_back(slot)
+            raise
+
+    def _hand_over(
+        self,
+        api: ApiClient,
+        order: Order,
+        service_name: str,
+        body: dict,
+        photo: Image.Image,
+        report: Report,
+    ) -> Outcome:
         with _errors_read():
             upload = api.request(
                 "POST",
@@ -187,15 +215,7 @@ class AiHomeDesignProvider(Provider):
         return outcome
 
     def _finished(self, api: ApiClient, order: Order, links: list[str]) -> Outcome:
-        images = [downloaded_result(api, link) for link in links]
-        asked = order.options.get("results", 1)
-        note = (
-            f"AI HomeDesign makes {len(images)} proposal{'s' if len(images) > 1 else ''} per "
-            "order; order a variation for another."
-            if asked > len(images)
-            else ""
-        )
-        return Outcome(images=images, note=note)
+        return Outcome(images=[downloaded_result(api, link) for link in links])
 
     # --- Webhooks ------------------------------------------------------------------------
 
@@ -215,18 +235,30 @@ class AiHomeDesignProvider(Provider):
 
 
 def _upscale_link(order: Order, key: str, link: str) -> dict:
-    """The webhook's link, kept if it points where AI HomeDesign keeps its images (the host
-    of the regular images its API gave us): a webhook is not authenticated beyond the
-    secret in its URL, and this link is what we would download."""
-    hosts = {httpx.URL(src).host for src in order.provider_state.get("sources", {}).values()}
+    """The webhook's link, kept only if it points where AI HomeDesign's authenticated API
+    put this order's images: the same origin (scheme, host and port) and the same first
+    path segment (the bucket, on a shared host such as s3.amazonaws.com). A webhook is
+    not authenticated beyond the secret in its URL, and this link is what we download
+    (under the egress policy, like any other link)."""
+    places = set()
+    for src in order.provider_state.get("sources", {}).values():
+        try:
+            places.add(_place(httpx.URL(src)))
+        except httpx.InvalidURL:
+            continue
     try:
-        url = httpx.URL(link)
+        place = _place(httpx.URL(link))
     except httpx.InvalidURL:
-        url = None
-    if url is None or url.host not in hosts or url.scheme not in ("https", "http"):
+        place = None
+    if place is None or place not in places:
         logger.warning("Upscale link for order %s refused: %.200s", order.pk, link)
         return {}
     return {key: link}
+
+
+def _place(url: httpx.URL) -> tuple[Origin, str]:
+    """Where a link points: its origin and first path segment."""
+    return origin_of(url), url.path.lstrip("/").split("/")[0]
 
 
 def _started(api: ApiClient, body: dict) -> dict:
@@ -272,6 +304,12 @@ def _selection(service_name: str, options: dict) -> dict | str:
         if not space_name:
             return f"AI HomeDesign has no space for {choice.replace('_', ' ')}"
         body["space_name"] = space_name
+    if service_name == "service-image-enhancement" and not all(
+        options.get(name) for name in ENHANCEMENT_TOGGLES
+    ):
+        # Its enhancement corrects everything at once; its own toggles (fire in the
+        # fireplace, a picture on the TV) are none of ours.
+        return ENHANCEMENT_REFUSAL
     items = pick_items(service_name, space_name, options)
     if isinstance(items, str):
         return items
@@ -281,8 +319,10 @@ def _selection(service_name: str, options: dict) -> dict | str:
     return body
 
 
-def _take_a_slot() -> None:
-    """Count this order against the rate limit, or say when a slot frees up."""
+def _take_a_slot() -> str:
+    """Hold a slot of the rate limit for this order (its timestamp), or say when one
+    frees up. Held before the upload, so concurrent workers cannot overshoot the limit;
+    given back if AI HomeDesign does not accept the order."""
     window = timedelta(seconds=settings.AIHOMEDESIGN_WINDOW_SECONDS)
     now = timezone.now()
     with transaction.atomic():
@@ -299,8 +339,18 @@ def _take_a_slot() -> None:
                 f"it starts in about {max(1, round(wait / 60))} min.",
                 retry_after=wait,
             )
-        account.recent_orders = [*recent, now.isoformat()]
+        slot = now.isoformat()
+        account.recent_orders = [*recent, slot]
         account.save(update_fields=["recent_orders", "updated_at"])
+    return slot
+
+
+def _give_back(slot: str) -> None:
+    with transaction.atomic():
+        account = ProviderAccount.objects.select_for_update().get(provider="aihomedesign")
+        if slot in account.recent_orders:
+            account.recent_orders.remove(slot)
+            account.save(update_fields=["recent_orders", "updated_at"])
 
 
 @contextmanager

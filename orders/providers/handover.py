@@ -15,6 +15,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from ..models import Order
 
 HANDOVER_SALT = "orders.handover"
+JOB_SALT = "orders.webhook.job"
 HANDOVER_FILES = {"photo": "photo.jpg", "mask": "mask.png"}
 
 
@@ -68,3 +69,20 @@ def webhook_secret_matches(provider: str, secret: str) -> bool:
 
 def webhook_url(provider: str) -> str:
     return public_url(reverse("orders:webhook", args=[provider, webhook_secret(provider)]))
+
+
+def job_webhook_url(provider: str, order: Order) -> str:
+    """A webhook address for one order's job, for a provider whose documented webhook body
+    carries nothing we can match (IACrea's is its retrieval answer): the address itself
+    names the order, signed."""
+    job = signing.dumps(str(order.pk), salt=f"{JOB_SALT}.{provider}")
+    return public_url(reverse("orders:webhook_job", args=[provider, webhook_secret(provider), job]))
+
+
+def job_webhook_order(provider: str, job: str) -> str | None:
+    """The order id a job webhook address names, or None if it is forged or altered."""
+    try:
+        order_id = signing.loads(job, salt=f"{JOB_SALT}.{provider}")
+    except signing.BadSignature:
+        return None
+    return order_id if isinstance(order_id, str) else None

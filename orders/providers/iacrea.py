@@ -14,7 +14,7 @@ from maskeditor.masks import to_white_on_black_png
 
 from ..models import Order, ProviderAccount
 from .base import Outcome, Provider, ProviderError, Report, WebhookMatch
-from .handover import handover_store, webhook_url
+from .handover import handover_store, job_webhook_url
 from .http import ApiClient, provider_client, read_object
 from .inputs import as_jpeg, downloaded_result, painted_mask, upright_photo
 
@@ -46,6 +46,13 @@ class IacreaProvider(Provider):
             return f"IACrea has no {order.service_info.label.lower()} here"
         if order.service == "declutter" and not order.mask and not order.options.get("auto"):
             return "IACrea needs a painted mask or automatic detection"
+        if order.service == "declutter" and order.mask and not _parent_generation(order):
+            # Its generate call documents no mask field ("auto: false ... you will need
+            # to provide a mask", but not how); only generate-variation takes mask_url.
+            return (
+                "IACrea takes a painted mask for decluttering only in a variation of its "
+                "own result; it finds clutter automatically otherwise"
+            )
         return None
 
     def client(self) -> ApiClient:
@@ -137,22 +144,21 @@ def _job(
     size: tuple[int, int],
 ) -> dict[str, object]:
     """The documented fields of a generation or variation request, besides user_id."""
-    webhook = {"webhook": webhook_url("iacrea")}
+    webhook = {"webhook": job_webhook_url("iacrea", order)}
     if endpoint == "declutter_total":
-        # The declutter page shows its fields without their names. The variation's are
-        # named here after the exterior-creation page (unconfirmed); it lists no webhook.
         job: dict[str, object]
         if parent_generation:
+            # The declutter page shows the variation's fields without their names; they
+            # are named after the exterior-creation page (unconfirmed). No mask: IACrea
+            # reuses the previous one. It lists no webhook: the job is followed by polls.
             job = {"generation_id": parent_generation, "original_url": image_url}
             return job | ({"mask_url": mask_url} if mask_url else {})
-        # "auto: false ... you will need to provide a mask" but no mask field is listed:
-        # it is sent as mask_url, the name every other IACrea endpoint uses (unconfirmed).
-        job = {"image_url": image_url, "auto": mask_url is None}
-        return job | ({"mask_url": mask_url} if mask_url else {}) | webhook
+        return {"image_url": image_url, "auto": True} | webhook  # refuses() saw no mask
     room_type = {"room_type": order.options["exterior_type"]}
     if parent_generation:
-        job = {"generation_id": parent_generation, "original_url": image_url, "mask_url": mask_url}
-        return job | room_type | webhook
+        job = {"generation_id": parent_generation, "original_url": image_url}
+        # Without a mask IACrea reuses the previous generation's (documented).
+        return job | ({"mask_url": mask_url} if mask_url else {}) | room_type | webhook
     width, height = size  # the image's size in pixels, as the docs describe these fields
     job = {"image_url": image_url, "mask_url": mask_url, "width": width, "height": height}
     return job | room_type | webhook

@@ -386,6 +386,7 @@ form.addEventListener("submit", async (event) => {
   try {
     const blob = await exportMask();
     if (!blob) {
+      form.querySelector("[name=mask_id]").value = "";   // cleared: no painting goes along
       if (settings.required) {
         showError("Paint the area to change first: the mask is empty.");
         return;
