@@ -50,6 +50,19 @@ class Service:
     # Options of which at least one must be on (an enhancement with every toggle off is a
     # copy of the photo, not worth a credit).
     at_least_one: tuple[str, ...] = ()
+    # Disclosure: the wording listing portals and MLS rules ask for on a photo this service
+    # changed ("" for none: an enhanced photo shows the same room), and whether the label
+    # is burned into delivered images unless the project says otherwise.
+    disclosure: str = ""
+    label_by_default: bool = False
+    # IPTC Digital Source Type of a result (the term after .../digitalsourcetype/): when a
+    # trained model made it (remote providers, an installed model), and when the local
+    # engine's classical algorithms did.
+    source_type: str = "algorithmicallyEnhanced"
+    local_source_type: str = "algorithmicallyEnhanced"
+    # How a result is named, from its choices: "{style} {room_type}" -> "Scandinavian
+    # living room". Empty: the choices joined, as Order.short_label.
+    caption: str = ""
 
     @property
     def option_names(self) -> list[str]:
@@ -125,6 +138,10 @@ SERVICES: dict[str, Service] = {
             options=(ROOM, STYLE, results_option(4)),
             variations=True,
             max_results=4,
+            disclosure="Virtually staged",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            caption="{style} {room_type}",
         ),
         Service(
             "interior_design",
@@ -140,6 +157,10 @@ SERVICES: dict[str, Service] = {
             ),
             variations=True,
             max_results=4,
+            disclosure="Virtually redesigned",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            caption="{style} {room_type}",
         ),
         Service(
             "image_enhancement",
@@ -167,6 +188,10 @@ SERVICES: dict[str, Service] = {
                 Option("remove_shadows", "Soften harsh shadows", OptionKind.BOOL, True),
             ),
             variations=True,
+            disclosure="Digitally altered",
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            local_source_type="compositeSynthetic",
+            caption="{sky_style}",
         ),
         Service(
             "item_removal",
@@ -175,6 +200,9 @@ SERVICES: dict[str, Service] = {
             credits=3,
             providers=("aihomedesign", "iacrea"),
             variations=True,
+            disclosure="Items digitally removed",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
         ),
         Service(
             "item_removal_mask",
@@ -186,6 +214,10 @@ SERVICES: dict[str, Service] = {
             mask_hint="Paint over everything that should disappear, with a little margin.",
             max_mask_share=0.5,
             variations=True,
+            disclosure="Items digitally removed",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            local_source_type="compositeCapture",
         ),
         Service(
             "declutter",
@@ -199,6 +231,10 @@ SERVICES: dict[str, Service] = {
             options=(Option("auto", "Find clutter automatically", OptionKind.BOOL, True),),
             max_mask_share=0.5,
             variations=True,
+            disclosure="Digitally decluttered",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            local_source_type="compositeCapture",
         ),
         Service(
             "exterior_creation",
@@ -212,6 +248,10 @@ SERVICES: dict[str, Service] = {
                 Option("exterior_type", "Create", OptionKind.CHOICE, "TERRACE", EXTERIOR_TYPES),
             ),
             variations=True,
+            disclosure="Digitally altered",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            caption="{exterior_type}",
         ),
         Service(
             "background_removal",
@@ -227,6 +267,7 @@ SERVICES: dict[str, Service] = {
             credits=1,
             providers=("local",),
             options=(Option("scale", "Scale", OptionKind.CHOICE, "2", SCALES),),
+            caption="{scale}",
         ),
     )
 }
@@ -287,3 +328,24 @@ def describe_options(service: Service, options: dict) -> list[OptionSummary]:
             shown = str(value)
         summary.append(OptionSummary(option.label, shown))
     return summary
+
+
+def result_caption(service: Service, options: dict) -> str:
+    """What a result is, for people: "Virtually staged · Scandinavian living room"."""
+    head = service.disclosure or service.label
+    if service.caption:
+        values = {
+            option.name: summary.value.split(" (")[0]
+            for option, summary in zip(
+                service.options, describe_options(service, options), strict=True
+            )
+        }
+        detail = service.caption.format(**values).lower()
+        detail = detail[:1].upper() + detail[1:]
+    else:
+        detail = ""
+    return f"{head} · {detail}" if detail else head
+
+
+def source_type_uri(term: str) -> str:
+    return f"http://cv.iptc.org/newscodes/digitalsourcetype/{term}"
