@@ -2,7 +2,10 @@ from typing import Any
 
 from django import forms
 
+from homedesign.projects.models import Project
+
 from .catalog import MaskUse, OptionKind, Service
+from .models import ListingZip
 
 
 def order_form_class(service: Service) -> type[forms.Form]:
@@ -50,3 +53,18 @@ class OrderForm(forms.Form):
 
 def options_from(form: forms.Form, service: Service) -> dict:
     return {name: form.cleaned_data[name] for name in service.option_names}
+
+
+class LabelForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ("label_mode", "label_corner")
+
+
+class ListingZipForm(forms.Form):
+    size = forms.ChoiceField(label="Size", choices=ListingZip.SIZES, initial="mls")
+    include_originals = forms.BooleanField(
+        label="Each original photo beside its edit",
+        required=False,
+        help_text="Named so they pair: 02-living-room.jpg, 02-living-room-virtually-staged.jpg.",
+    )
