@@ -248,3 +248,57 @@ def test_unknown_or_unfit_kinds_are_404(agent_client, staged):
     for kind in ("original", "full_white", "huge"):
         url = reverse("orders:result_download", args=[result.pk, kind])
         assert agent_client.get(url).status_code == 404
+
+
+def test_share_page_shows_the_listing_the_agent_and_captions(
+    agent_client, client, agent, staged
+):
+    agent.phone, agent.contact_email = "+33 6 12 34 56 78", "alice@martin-immobilier.fr"
+    agent.save()
+    project = staged.photo.project
+    agent_client.post(
+        reverse("orders:share_create", args=["project", project.pk]),
+        {"expires_in_days": "7", "allow_downloads": "on"},
+    )
+    link = project.share_links.get()
+
+    page = client.get(link.get_absolute_url()).text
+
+    assert project.name in page
+    assert project.address not in page  # not unless the agent chooses to show it
+    assert "Alice Martin" in page and "Martin Immobilier" in page
+    assert "tel:+33612345678" in page and "alice@martin-immobilier.fr" in page
+    assert "Virtually staged · Scandinavian living room" in page
+    result = staged.results.get()
+    for kind in ("full", "mls", "web"):
+        url = reverse("orders:share_file", args=[link.token, kind, result.pk])
+        assert url in page
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment")
+        image = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+        assert xmp_of(image)["DigitalSourceType"].endswith("compositeWithTrainedAlgorithmicMedia")
+    # The "after" picture is the labelled web size.
+    after = client.get(reverse("orders:share_file", args=[link.token, "display", result.pk]))
+    assert corner_is_dark(Image.open(io.BytesIO(b"".join(after.streaming_content))), "bottom_left")
+
+
+def test_share_page_shows_the_address_only_when_chosen_and_downloads_only_when_allowed(
+    agent_client, client, staged
+):
+    project = staged.photo.project
+    agent_client.post(
+        reverse("orders:share_create", args=["project", project.pk]),
+        {"expires_in_days": "7", "show_address": "on"},
+    )
+    link = project.share_links.get()
+    result = staged.results.get()
+
+    page = client.get(link.get_absolute_url()).text
+
+    assert project.address in page
+    assert not link.allow_downloads
+    for kind in ("full", "mls", "web"):
+        url = reverse("orders:share_file", args=[link.token, kind, result.pk])
+        assert url not in page
+        assert client.get(url).status_code == 404

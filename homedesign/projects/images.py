@@ -39,6 +39,7 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".webp": "image/webp",
     ".heic": "image/heic",
+    ".zip": "application/zip",  # a listing's results in one download
 }
 
 
