@@ -331,19 +331,19 @@ def describe_options(service: Service, options: dict) -> list[OptionSummary]:
 
 
 def result_caption(service: Service, options: dict) -> str:
-    """What a result is, for people: "Virtually staged · Scandinavian living room"."""
+    """What a result is, for people: "Virtually staged · Scandinavian living room"; a
+    service without a caption of its own adds its choices ("Image enhancement · Indoor")."""
     head = service.disclosure or service.label
+    values = {
+        option.name: (option.kind, summary.value.split(" (")[0])
+        for option, summary in zip(service.options, describe_options(service, options), strict=True)
+    }
     if service.caption:
-        values = {
-            option.name: summary.value.split(" (")[0]
-            for option, summary in zip(
-                service.options, describe_options(service, options), strict=True
-            )
-        }
-        detail = service.caption.format(**values).lower()
+        detail = service.caption.format(**{name: value for name, (_, value) in values.items()})
+        detail = detail.lower()
         detail = detail[:1].upper() + detail[1:]
     else:
-        detail = ""
+        detail = " · ".join(v for kind, v in values.values() if kind == OptionKind.CHOICE)
     return f"{head} · {detail}" if detail else head
 
 

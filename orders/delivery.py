@@ -172,10 +172,13 @@ def encode(image: Image.Image, kind: str, *, xmp: bytes, label: str, corner: str
         info.add_itxt(XMP_KEY, xmp.decode())
         image.save(buffer, "PNG", pnginfo=info, compress_level=6)
         return Encoded(buffer.getvalue(), "png", image.width, image.height)
-    rgb = image.convert("RGB")
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    # Progressive and optimised JPEGs make libjpeg hold every coefficient of the picture
+    # (about 300 MB at 50 MP): only the resized kinds get them.
+    compact = max_bytes is not None
     for quality in (92, 88, 84, 80, 75, 70, 60, 50):
         buffer = io.BytesIO()
-        rgb.save(buffer, "JPEG", quality=quality, progressive=True, optimize=True, xmp=xmp)
+        rgb.save(buffer, "JPEG", quality=quality, progressive=compact, optimize=compact, xmp=xmp)
         if max_bytes is None or buffer.tell() <= max_bytes:
             break
     else:
@@ -197,7 +200,8 @@ def _limits(kind: str) -> tuple[int | None, int | None]:
 
 def draw_label(image: Image.Image, text: str, corner: str) -> Image.Image:
     """The disclosure burned into a corner: white on a dark translucent plate, its height
-    about 3 % of the picture's short side (readable on a phone, small on a screen)."""
+    about 3 % of the picture's short side (readable on a phone, small on a screen). Only
+    the plate's box is blended, so a 50 MP picture costs one copy, not four."""
     short = min(image.size)
     size = max(12, round(short * 0.028))
     font = ImageFont.load_default(size=size)
@@ -206,15 +210,17 @@ def draw_label(image: Image.Image, text: str, corner: str) -> Image.Image:
     width, height = right - left + 2 * pad, bottom - top + 2 * pad
     x = margin if corner.endswith("left") else image.width - margin - width
     y = margin if corner.startswith("top") else image.height - margin - height
-    base = image.convert("RGBA")
-    plate = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    box = (x, y, x + width, y + height)
+    plate = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(plate)
     draw.rounded_rectangle(
-        (x, y, x + width, y + height), radius=round(size * 0.3), fill=(20, 24, 40, 190)
+        (0, 0, width - 1, height - 1), radius=round(size * 0.3), fill=(20, 24, 40, 190)
     )
-    draw.text((x + pad - left, y + pad - top), text, font=font, fill=(255, 255, 255, 255))
-    labelled = Image.alpha_composite(base, plate)
-    return labelled if image.mode == "RGBA" else labelled.convert("RGB")
+    draw.text((pad - left, pad - top), text, font=font, fill=(255, 255, 255, 255))
+    region = Image.alpha_composite(image.crop(box).convert("RGBA"), plate)
+    labelled = image.copy()
+    labelled.paste(region if image.mode == "RGBA" else region.convert(image.mode), box)
+    return labelled
 
 
 # --- Renditions -------------------------------------------------------------------------------
@@ -228,7 +234,10 @@ def renditions_make(result: OrderResult, *, corner: str) -> list[Rendition]:
     if not missing:
         return list(made.values())
     with result.full.open("rb") as file, Image.open(file) as source:
-        image = source.convert("RGBA" if source.mode in ("RGBA", "LA", "PA") else "RGB")
+        source.load()
+        # No second copy of a 50 MP picture when it is already in the mode we need.
+        mode = "RGBA" if source.mode in ("RGBA", "LA", "PA") else "RGB"
+        image = source if source.mode == mode else source.convert(mode)
     xmp = xmp_packet(result_provenance(result))
     disclosure = result.order.service_info.disclosure
     for kind in missing:
@@ -339,8 +348,9 @@ def _zip_entries(
 def _original_encoded(photo: Photo, kind: str) -> Encoded:
     """The original beside its edit, at the same size: pixels only, upright, no camera
     metadata (nor the GPS of the home), with XMP saying it is the unaltered photo."""
+    long_edge, _ = _limits(kind)
     with photo.original.open("rb") as file:
-        image = load_upright(file)
+        image = load_upright(file, draft_box=long_edge)
     return encode(image, kind, xmp=xmp_packet(photo_provenance(photo)), label="", corner="")
 
 

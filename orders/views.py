@@ -61,6 +61,11 @@ class Delivered:
     original_url: str = ""
     delete_url: str = ""
 
+    @property
+    def labelled(self) -> bool:
+        """Whether its downloads carry the disclosure label (the listing's choice)."""
+        return bool(delivery.label_corner(self.result, self.result.order.photo.project))
+
 
 def _owner_delivered(result: OrderResult, *, deletable: bool = True) -> Delivered:
     return Delivered(
@@ -206,7 +211,8 @@ def _order_context(order: Order) -> dict:
         # Shown, not acted on: the reaper recovers the order on its schedule.
         "stalled": lifecycle.order_is_stranded(order),
         "results": [
-            _owner_delivered(result) for result in order.results.select_related("order__photo")
+            _owner_delivered(result)
+            for result in order.results.select_related("order__photo__project")
         ],
         "variations": order.variations.all(),
         "queue_position": queue_position,
@@ -337,10 +343,12 @@ def result_file(request: AuthedRequest, pk: uuid.UUID, kind: str) -> HttpRespons
     """A result's files: its owner, or staff allowed to view orders (admin previews)."""
     if kind not in FILE_KINDS:
         raise Http404
-    results = OrderResult.objects.select_related("order__photo")
+    results = OrderResult.objects.select_related("order__photo__project")
     if not request.user.has_perm("orders.view_order"):
         results = results.filter(order__owner=request.user)
     result = get_object_or_404(results, pk=pk)
+    if kind == "display":
+        return _after_picture(request, result, tag=str(result.pk))
     return serve_file(
         request,
         getattr(result, kind),
@@ -349,6 +357,14 @@ def result_file(request: AuthedRequest, pk: uuid.UUID, kind: str) -> HttpRespons
         if kind == "full"
         else None,
     )
+
+
+def _after_picture(request: HttpRequest, result: OrderResult, *, tag: str) -> HttpResponseBase:
+    """The "after" of a comparison as the seller will see it: the web size with the
+    listing's disclosure label, once the worker made it (until then the display copy)."""
+    web = delivery.rendition_for(result, "web", result.order.photo.project)
+    field = web.file if web else result.display
+    return serve_file(request, field, etag=f"{tag}-display-{web.pk if web else 0}")
 
 
 @require_GET
@@ -392,7 +408,9 @@ def _preparing(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def result_delete(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     result = get_object_or_404(
-        OrderResult.objects.filter(order__owner=request.user).select_related("order__photo"),
+        OrderResult.objects.filter(order__owner=request.user).select_related(
+            "order__photo__project"
+        ),
         pk=pk,
     )
     if request.method == "POST":
@@ -506,12 +524,10 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
     results = link.shared_results().select_related("order__photo__project")
     if kind in ("display", "thumbnail"):
         result = get_object_or_404(results, pk=pk)
-        # The "after" picture carries the listing's disclosure label: the web size, once
-        # the worker made it (until then the unlabelled display copy, captioned below).
-        web = delivery.rendition_for(result, "web", result.order.photo.project)
-        field = web.file if web and kind == "display" else getattr(result, kind)
-        tag = f"{token[:8]}-{result.pk}-{kind}-{web.pk if web else 0}"
-        return _unindexed(serve_file(request, field, etag=tag))
+        if kind == "display":
+            return _unindexed(_after_picture(request, result, tag=f"{token[:8]}-{result.pk}"))
+        tag = f"{token[:8]}-{result.pk}-{kind}"
+        return _unindexed(serve_file(request, result.thumbnail, etag=tag))
     if kind in DELIVERED_KINDS:
         if not link.allow_downloads:
             raise Http404

@@ -88,7 +88,8 @@ def test_results_are_named_by_what_they_are():
     assert result_caption(get_service("day_to_dusk"), {"sky_style": "blue_hour"}) == (
         "Digitally altered · Blue hour"
     )
-    assert result_caption(get_service("image_enhancement"), {}) == "Image enhancement"
+    assert result_caption(get_service("image_enhancement"), {}) == "Image enhancement · Indoor"
+    assert result_caption(get_service("item_removal"), {}) == "Items digitally removed"
     assert result_caption(get_service("upscale"), {"scale": "4"}) == "Upscale · 4×"
 
 
@@ -106,10 +107,11 @@ def test_gallery_order_page_and_download_use_the_caption(agent_client, staged):
 
 def test_a_finished_order_is_delivered_in_every_size_with_metadata(staged):
     result = staged.results.get()
-    # Staging is labelled by default, in the listing's corner (bottom left unless changed).
+    # Staging is labelled by default, in the listing's corner (bottom right, clear of the
+    # "before" side of the comparison, unless changed).
     renditions = {r.kind: r for r in result.renditions.all()}
     assert set(renditions) == {"full", "mls", "web"}
-    assert {r.label for r in renditions.values()} == {"bottom_left"}
+    assert {r.label for r in renditions.values()} == {"bottom_right"}
     for rendition in renditions.values():
         image = read(rendition)
         assert image.format == "JPEG"
@@ -121,8 +123,8 @@ def test_a_finished_order_is_delivered_in_every_size_with_metadata(staged):
         assert "Virtually staged" in xmp["description"]["Alt"]["li"]["text"]
         # No EXIF of the original: not its GPS, not its camera.
         assert not image.getexif()
-        assert corner_is_dark(image, "bottom_left")
-        assert not corner_is_dark(image, "top_right")
+        assert corner_is_dark(image, "bottom_right")
+        assert not corner_is_dark(image, "top_left")
 
 
 def test_exiftool_reads_what_every_format_says(photo, settings):
@@ -250,9 +252,7 @@ def test_unknown_or_unfit_kinds_are_404(agent_client, staged):
         assert agent_client.get(url).status_code == 404
 
 
-def test_share_page_shows_the_listing_the_agent_and_captions(
-    agent_client, client, agent, staged
-):
+def test_share_page_shows_the_listing_the_agent_and_captions(agent_client, client, agent, staged):
     agent.phone, agent.contact_email = "+33 6 12 34 56 78", "alice@martin-immobilier.fr"
     agent.save()
     project = staged.photo.project
@@ -280,7 +280,8 @@ def test_share_page_shows_the_listing_the_agent_and_captions(
         assert xmp_of(image)["DigitalSourceType"].endswith("compositeWithTrainedAlgorithmicMedia")
     # The "after" picture is the labelled web size.
     after = client.get(reverse("orders:share_file", args=[link.token, "display", result.pk]))
-    assert corner_is_dark(Image.open(io.BytesIO(b"".join(after.streaming_content))), "bottom_left")
+    after_image = Image.open(io.BytesIO(b"".join(after.streaming_content)))
+    assert corner_is_dark(after_image, "bottom_right")
 
 
 def test_share_page_shows_the_address_only_when_chosen_and_downloads_only_when_allowed(

@@ -464,7 +464,8 @@ def test_share_downloads_name_nothing_of_the_listing_and_originals_are_clean(
     order = make_order(photo)
     run_order_task.call(order_id=order.pk)
     agent_client.post(
-        reverse("orders:share_create", args=["order", order.pk]), {"include_originals": "on"}
+        reverse("orders:share_create", args=["order", order.pk]),
+        {"include_originals": "on", "allow_downloads": "on"},
     )
     link = ShareLink.objects.get()
     share_originals_task.call(link_id=str(link.pk))  # what the worker does

@@ -24,7 +24,7 @@ class Project(models.Model):
     """One listing: the photos of one property, and later the orders made from them."""
 
     class LabelMode(models.TextChoices):
-        RECOMMENDED = "recommended", "On where listing rules expect it (staging, removal…)"
+        RECOMMENDED = "recommended", "Recommended: on for staging, removal and added exteriors"
         ALL = "all", "On every altered photo"
         OFF = "off", "Off"
 
@@ -47,7 +47,7 @@ class Project(models.Model):
         "disclosure label", max_length=12, choices=LabelMode.choices, default=LabelMode.RECOMMENDED
     )
     label_corner = models.CharField(
-        "label corner", max_length=12, choices=Corner.choices, default=Corner.BOTTOM_LEFT
+        "label corner", max_length=12, choices=Corner.choices, default=Corner.BOTTOM_RIGHT
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -10,6 +10,8 @@
 - Mask editor: drawing, undo and export on a 50 MP photo in Chromium, against the browser's
   own PNG encoding of the same canvas.
 - Item removal: the local engine against cv2.inpaint TELEA on a 12 MP room with a 14 % hole.
+- Listing ZIP: 100 results of a 50 MP photo, against zipfile copying the same files (time)
+  and Pillow decoding one 50 MP photo (memory).
 """
 
 import json
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import django
 
-from . import editor, inpaint, polling, webhooks
+from . import editor, inpaint, listing_zip, polling, webhooks
 
 ROOT = Path(__file__).resolve().parents[2]
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
@@ -39,6 +41,7 @@ def main() -> None:
         polling.run(tmp, env)
         webhooks.run(tmp, env)
         editor.run(tmp, env)
+        listing_zip.run(tmp, env)
         os.environ.update(env)
         django.setup()
         inpaint.run()

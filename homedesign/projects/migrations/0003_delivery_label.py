@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='project',
             name='label_corner',
-            field=models.CharField(choices=[('bottom_left', 'Bottom left'), ('bottom_right', 'Bottom right'), ('top_left', 'Top left'), ('top_right', 'Top right')], default='bottom_left', max_length=12, verbose_name='label corner'),
+            field=models.CharField(choices=[('bottom_left', 'Bottom left'), ('bottom_right', 'Bottom right'), ('top_left', 'Top left'), ('top_right', 'Top right')], default='bottom_right', max_length=12, verbose_name='label corner'),
         ),
         migrations.AddField(
             model_name='project',
             name='label_mode',
-            field=models.CharField(choices=[('recommended', 'On where listing rules expect it (staging, removal…)'), ('all', 'On every altered photo'), ('off', 'Off')], default='recommended', max_length=12, verbose_name='disclosure label'),
+            field=models.CharField(choices=[('recommended', 'Recommended: on for staging, removal and added exteriors'), ('all', 'On every altered photo'), ('off', 'Off')], default='recommended', max_length=12, verbose_name='disclosure label'),
         ),
     ]
