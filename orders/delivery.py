@@ -206,7 +206,7 @@ def draw_label(image: Image.Image, text: str, corner: str) -> Image.Image:
     size = max(12, round(short * 0.028))
     font = ImageFont.load_default(size=size)
     pad, margin = round(size * 0.45), round(short * 0.025)
-    left, top, right, bottom = font.getbbox(text)
+    left, top, right, bottom = (round(edge) for edge in font.getbbox(text))
     width, height = right - left + 2 * pad, bottom - top + 2 * pad
     x = margin if corner.endswith("left") else image.width - margin - width
     y = margin if corner.startswith("top") else image.height - margin - height
@@ -370,7 +370,11 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def _drop_older_zips(archive: ListingZip) -> None:
     """One ZIP per listing is kept: a newer one replaces the files of the older."""
-    older = ListingZip.objects.filter(project=archive.project_id, created_at__lt=archive.created_at)
+    older = ListingZip.objects.filter(
+        project=archive.project_id,
+        created_at__lt=archive.created_at,
+        status__in=(ListingZip.Status.READY, ListingZip.Status.FAILED),
+    )  # one still being built is left to finish
     for old in older:
         if old.file.name:
             old.file.storage.delete(str(old.file.name))
