@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test browser bench lint superuser clean
+.PHONY: run test browser exiftool bench lint superuser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,18 @@ browser:
 		$(BIN)/python -m playwright install chromium; \
 	fi
 
-test: $(VENV)/.installed-test browser
+# The metadata tests read delivered files back with exiftool as well as with Pillow; they
+# fail, rather than skip, without it.
+exiftool:
+	@if command -v exiftool >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's exiftool for the metadata tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libimage-exiftool-perl >/dev/null; \
+	else \
+		echo "The metadata tests need exiftool: apt-get install libimage-exiftool-perl" >&2; exit 1; \
+	fi
+
+test: $(VENV)/.installed-test browser exiftool
 	$(BIN)/ruff check --quiet .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

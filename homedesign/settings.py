@@ -358,6 +358,20 @@ PHOTO_DECODE_PROCESS_MAX_BYTES = env_int("PHOTO_DECODE_PROCESS_MAX_MB", 800) * 1
 PHOTO_DISPLAY_SIZE = 2048
 PHOTO_THUMBNAIL_SIZE = 400
 
+# --- Delivery ---------------------------------------------------------------------------------
+
+# The sizes a result is delivered in besides its full size (orders/delivery.py). Portals
+# publish different caps; the MLS size fits the strictest common ones. Sources (read
+# 2026-12): Bright MLS caps a photo at 3 MB and recommends 2048 × 1536 px; HAR recommends
+# 2048 × 1536; most MLS guides recommend 2048 px on the long edge and require JPEG
+# (image-scaler.com/blog/real-estate-photography-mls-scaling,
+# fotober.com/mls-photo-size-requirements). An MLS with other rules: set these.
+DELIVERY_MLS_LONG_EDGE = env_int("DELIVERY_MLS_LONG_EDGE", 2048)
+DELIVERY_MLS_MAX_BYTES = env_int("DELIVERY_MLS_MAX_KB", 3000) * 1000
+# Web: quick on a phone, sharp on a laptop screen.
+DELIVERY_WEB_LONG_EDGE = env_int("DELIVERY_WEB_LONG_EDGE", 1600)
+DELIVERY_WEB_MAX_BYTES = env_int("DELIVERY_WEB_MAX_KB", 800) * 1000
+
 # --- Logging ----------------------------------------------------------------------------------
 
 LOGGING = {

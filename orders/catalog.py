@@ -52,6 +52,19 @@ class Service:
     at_least_one: tuple[str, ...] = ()
     # An option that must be off when a mask is painted (the two ask for different jobs).
     mask_excludes: str = ""
+    # Disclosure: the wording listing portals and MLS rules ask for on a photo this service
+    # changed ("" for none: an enhanced photo shows the same room), and whether the label
+    # is burned into delivered images unless the project says otherwise.
+    disclosure: str = ""
+    label_by_default: bool = False
+    # IPTC Digital Source Type of a result (the term after .../digitalsourcetype/): when a
+    # trained model made it (remote providers, an installed model), and when the local
+    # engine's classical algorithms did.
+    source_type: str = "algorithmicallyEnhanced"
+    local_source_type: str = "algorithmicallyEnhanced"
+    # How a result is named, from its choices: "{style} {room_type}" -> "Scandinavian
+    # living room". Empty: the choices joined, as Order.short_label.
+    caption: str = ""
 
     @property
     def option_names(self) -> list[str]:
@@ -116,6 +129,10 @@ SERVICES: dict[str, Service] = {
             # Another proposal is a variation, a separate order charged as such.
             options=(ROOM, STYLE),
             variations=True,
+            disclosure="Virtually staged",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            caption="{style} {room_type}",
         ),
         Service(
             "interior_design",
@@ -129,6 +146,10 @@ SERVICES: dict[str, Service] = {
                 Option("colour", "Colour scheme", OptionKind.CHOICE, "any", COLOURS),
             ),
             variations=True,
+            disclosure="Virtually redesigned",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            caption="{style} {room_type}",
         ),
         Service(
             "image_enhancement",
@@ -165,6 +186,10 @@ SERVICES: dict[str, Service] = {
                 Option("remove_shadows", "Soften harsh shadows", OptionKind.BOOL, True),
             ),
             variations=True,
+            disclosure="Digitally altered",
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            local_source_type="compositeSynthetic",
+            caption="{sky_style}",
         ),
         Service(
             "item_removal",
@@ -173,6 +198,9 @@ SERVICES: dict[str, Service] = {
             credits=3,
             providers=("aihomedesign", "iacrea"),
             variations=True,
+            disclosure="Items digitally removed",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
         ),
         Service(
             "item_removal_mask",
@@ -184,6 +212,10 @@ SERVICES: dict[str, Service] = {
             mask_hint="Paint over everything that should disappear, with a little margin.",
             max_mask_share=0.5,
             variations=True,
+            disclosure="Items digitally removed",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            local_source_type="compositeCapture",
         ),
         Service(
             "declutter",
@@ -198,6 +230,10 @@ SERVICES: dict[str, Service] = {
             mask_excludes="auto",
             max_mask_share=0.5,
             variations=True,
+            disclosure="Digitally decluttered",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            local_source_type="compositeCapture",
         ),
         Service(
             "exterior_creation",
@@ -211,6 +247,10 @@ SERVICES: dict[str, Service] = {
                 Option("exterior_type", "Create", OptionKind.CHOICE, "TERRACE", EXTERIOR_TYPES),
             ),
             variations=True,
+            disclosure="Digitally altered",
+            label_by_default=True,
+            source_type="compositeWithTrainedAlgorithmicMedia",
+            caption="{exterior_type}",
         ),
         Service(
             "background_removal",
@@ -226,6 +266,7 @@ SERVICES: dict[str, Service] = {
             credits=1,
             providers=("local",),
             options=(Option("scale", "Scale", OptionKind.CHOICE, "2", SCALES),),
+            caption="{scale}",
         ),
     )
 }
@@ -286,3 +327,24 @@ def describe_options(service: Service, options: dict) -> list[OptionSummary]:
             shown = str(value)
         summary.append(OptionSummary(option.label, shown))
     return summary
+
+
+def result_caption(service: Service, options: dict) -> str:
+    """What a result is, for people: "Virtually staged · Scandinavian living room"; a
+    service without a caption of its own adds its choices ("Image enhancement · Indoor")."""
+    head = service.disclosure or service.label
+    values = {
+        option.name: (option.kind, summary.value.split(" (")[0])
+        for option, summary in zip(service.options, describe_options(service, options), strict=True)
+    }
+    if service.caption:
+        detail = service.caption.format(**{name: value for name, (_, value) in values.items()})
+        detail = detail.lower()
+        detail = detail[:1].upper() + detail[1:]
+    else:
+        detail = " · ".join(v for kind, v in values.values() if kind == OptionKind.CHOICE)
+    return f"{head} · {detail}" if detail else head
+
+
+def source_type_uri(term: str) -> str:
+    return f"http://cv.iptc.org/newscodes/digitalsourcetype/{term}"

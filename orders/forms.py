@@ -3,9 +3,10 @@ from typing import Any
 
 from django import forms
 
-from homedesign.projects.models import Photo
+from homedesign.projects.models import Photo, Project
 
 from .catalog import MaskUse, OptionKind, Service
+from .models import ListingZip
 
 
 def order_form_class(service: Service) -> type[forms.Form]:
@@ -77,3 +78,18 @@ def batch_form_class(service: Service, photos: Sequence[Photo]) -> type[forms.Fo
                 label=f"Room in {photo.original_name}", choices=room.choices, initial=room.default
             )
     return type(f"{form_class.__name__}Batch", (forms.Form,), fields)
+
+
+class LabelForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ("label_mode", "label_corner")
+
+
+class ListingZipForm(forms.Form):
+    size = forms.ChoiceField(label="Size", choices=ListingZip.SIZES, initial="mls")
+    include_originals = forms.BooleanField(
+        label="Each original photo beside its edit",
+        required=False,
+        help_text="Named so they pair: 02-living-room.jpg, 02-living-room-virtually-staged.jpg.",
+    )

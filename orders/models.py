@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.text import slugify
 
 from homedesign.accounts.models import AnyUser
 from homedesign.projects.models import Photo, Project
@@ -19,6 +20,7 @@ from .catalog import (
     Service,
     describe_options,
     get_service,
+    result_caption,
 )
 
 
@@ -249,19 +251,82 @@ class OrderResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Result {self.index + 1} of {self.order}"
+        return f"{self.caption} ({self.order.photo})"
 
     def file_url(self, kind: str) -> str:
         return reverse("orders:result_file", args=[self.pk, kind])
 
     @property
-    def download_name(self) -> str:
-        stem = self.order.photo.original_name.rsplit(".", 1)[0]
-        extension = str(self.full.name).rsplit(".", 1)[-1]
-        return f"{stem}-{self.order.service}-{self.index + 1}.{extension}"
+    def caption(self) -> str:
+        """What it is, "Virtually staged · Scandinavian living room"; the second of an
+        order's several results says so."""
+        caption = result_caption(self.order.service_info, self.order.options)
+        return f"{caption} · option {self.index + 1}" if self.index else caption
+
+    @property
+    def disclosure(self) -> str:
+        return self.order.service_info.disclosure
+
+    @property
+    def is_transparent(self) -> bool:
+        return str(self.full.name).endswith(".png")
+
+    @property
+    def download_stem(self) -> str:
+        """The photo's name and what was done: "living-room-virtually-staged"; numbered
+        by the photo's place in the listing where that is known (ZIPs, downloads)."""
+        info = self.order.service_info
+        what = slugify(info.disclosure or info.label)
+        suffix = f"-{self.index + 1}" if self.index else ""
+        return f"{photo_stem(self.order.photo)}-{what}{suffix}"
 
     def stored_files(self) -> list[str]:
-        return [f.name for f in (self.full, self.display, self.thumbnail) if f.name]
+        own = [f.name for f in (self.full, self.display, self.thumbnail) if f.name]
+        return own + [r.file.name for r in self.renditions.all() if r.file.name]
+
+
+def photo_stem(photo: Photo) -> str:
+    """ "02-living-room": the photo's place in its listing and its name, for file names that
+    sort and pair (the edit's name starts with its original's)."""
+    number = Photo.objects.filter(project=photo.project_id, uploaded_at__lt=photo.uploaded_at)
+    name = slugify(photo.original_name.rsplit(".", 1)[0]) or "photo"
+    return f"{number.count() + 1:02d}-{name}"
+
+
+class Rendition(models.Model):
+    """A result as delivered: full size, on white, MLS or web size, with its metadata and,
+    when the listing asks for one, a disclosure label in a corner. Made once, by the
+    worker (orders.delivery)."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full size"
+        FULL_WHITE = "full_white", "Full size on white (JPEG)"
+        MLS = "mls", "MLS"
+        WEB = "web", "Web"
+
+    result = models.ForeignKey(OrderResult, on_delete=models.CASCADE, related_name="renditions")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # The corner of the burned-in label, or "" for none.
+    label = models.CharField(max_length=12, blank=True)
+    file = models.FileField(upload_to="deliveries/", max_length=300)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    byte_size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["result", "kind", "label"], name="one_rendition_per_kind_and_label"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.result_id}"
+
+    @property
+    def extension(self) -> str:
+        return str(self.file.name).rsplit(".", 1)[-1]
 
 
 def share_token(link_id: uuid.UUID) -> str:
@@ -309,6 +374,12 @@ class ShareLink(models.Model):
     )
     include_originals = models.BooleanField(
         default=False, help_text="Let visitors download the original photos too."
+    )
+    allow_downloads = models.BooleanField(
+        default=True, help_text="Let visitors download the results (full, MLS and web size)."
+    )
+    show_address = models.BooleanField(
+        default=False, help_text="Show the listing's address on the page."
     )
     results = models.ManyToManyField(
         OrderResult,
@@ -446,6 +517,70 @@ class Review(models.Model):
     def is_waiting(self) -> bool:
         """A change request the agent has not answered yet."""
         return self.verdict == self.Verdict.CHANGES and self.answered_by_id is None
+
+
+class ListingZipQuerySet(models.QuerySet["ListingZip"]):
+    def for_user(self, user: AnyUser) -> "ListingZipQuerySet":
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+
+def zip_file_path(archive: "ListingZip", filename: str) -> str:
+    return f"zips/{archive.project_id}/{archive.pk}/{filename}"
+
+
+class ListingZip(models.Model):
+    """The whole listing in one download: chosen results (and their originals), built by
+    the worker (orders.delivery.listing_zip_build)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        BUILDING = "building", "Building"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    SIZES = (
+        ("mls", "MLS size (JPEG, 2048 px)"),
+        ("web", "Web size"),
+        ("full", "Full size"),
+    )
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listing_zips"
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="listing_zips"
+    )
+    results = models.ManyToManyField(OrderResult, related_name="listing_zips")
+    size = models.CharField(max_length=8, choices=SIZES, default="mls")
+    include_originals = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.TextField(blank=True)
+    file = models.FileField(upload_to=zip_file_path, max_length=300, blank=True)
+    byte_size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ListingZipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "listing ZIP"
+
+    def __str__(self) -> str:
+        return f"ZIP of {self.project}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:listing_zip_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def download_name(self) -> str:
+        return f"{slugify(self.project.name) or 'listing'}-{self.size}.zip"
 
 
 class ProviderAccount(models.Model):

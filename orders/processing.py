@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import lifecycle
+from . import delivery, lifecycle
 from .models import Order, OrderResult
 from .providers import REGISTRY, candidates, refusal
 from .providers.base import Provider, ProviderBusy, ProviderError, Report, ResultImage
@@ -126,6 +126,9 @@ def order_finish(order: Order, images: list[ResultImage], *, note: str = "") -> 
         _store_result(order, index, image)
     done = lifecycle.order_succeed(order, note=note)
     handover_discard(order)
+    if done:
+        # The sizes and labelled files the listing delivers, made once, here in the worker.
+        delivery.results_deliver(list(order.results.select_related("order__photo__project")))
     return done
 
 

@@ -27,6 +27,7 @@ from .catalog import MaskUse, Service, clean_options, get_service
 from .models import (
     Batch,
     ListingStyle,
+    ListingZip,
     Order,
     OrderResult,
     Review,
@@ -309,6 +310,8 @@ def share_link_create(
     include_originals: bool,
     result_ids: Sequence[str] = (),
     for_review: bool = False,
+    allow_downloads: bool = True,
+    show_address: bool = False,
 ) -> ShareLink:
     """A link to the subject's results, or to the ones picked among them. Originals it
     offers are prepared by the worker, once."""
@@ -319,6 +322,8 @@ def share_link_create(
         expires_at=expires_at,
         include_originals=include_originals,
         for_review=for_review,
+        allow_downloads=allow_downloads,
+        show_address=show_address,
     )
     link.token_digest = token_digest(link.token)
     # Only results of the subject can be picked (a forged id of another's is ignored).
@@ -329,6 +334,8 @@ def share_link_create(
         link.results.set(picks)
         if include_originals:
             tasks.share_originals_enqueue(link.pk)
+        # Made when each order finished; made again here if the label changed since.
+        tasks.deliver_results_enqueue([str(r.pk) for r in link.shared_results()])
     return link
 
 
@@ -373,6 +380,40 @@ def share_link_visit(*, link: ShareLink) -> None:
     ShareLink.objects.filter(pk=link.pk).update(
         view_count=F("view_count") + 1, last_viewed_at=timezone.now()
     )
+
+
+def project_label_set(*, project: Project, mode: str, corner: str) -> None:
+    """The listing's disclosure label; its results are delivered again with it."""
+    project.label_mode, project.label_corner = mode, corner
+    with transaction.atomic():
+        project.save(update_fields=["label_mode", "label_corner", "updated_at"])
+        results = OrderResult.objects.filter(
+            order__photo__project=project, order__status=Order.Status.SUCCEEDED
+        )
+        tasks.deliver_results_enqueue([str(pk) for pk in results.values_list("pk", flat=True)])
+
+
+def results_deliver_later(*, result_ids: list[str]) -> None:
+    """Have the worker make what these results' listings deliver and is not made yet."""
+    tasks.deliver_results_enqueue(result_ids)
+
+
+def listing_zip_create(
+    *, owner: User, project: Project, result_ids: Sequence[str], size: str, include_originals: bool
+) -> ListingZip:
+    """A ZIP of the chosen results of the listing (only its own), built by the worker."""
+    picks = OrderResult.objects.filter(
+        order__photo__project=project,
+        order__status=Order.Status.SUCCEEDED,
+        pk__in=[v for v in result_ids if _is_uuid(v)],
+    )
+    with transaction.atomic():
+        archive = ListingZip.objects.create(
+            owner=owner, project=project, size=size, include_originals=include_originals
+        )
+        archive.results.set(picks)
+        tasks.listing_zip_enqueue(archive.pk)
+    return archive
 
 
 def _is_uuid(value: str) -> bool:

@@ -15,8 +15,8 @@ from django_tasks import task
 
 from homedesign.projects.services import photo_shared_copy
 
-from . import lifecycle, processing
-from .models import Order, ShareLink
+from . import delivery, lifecycle, processing
+from .models import ListingZip, Order, OrderResult, ShareLink
 
 
 @task()
@@ -35,6 +35,27 @@ def share_originals_task(link_id: str) -> None:
     link = ShareLink.objects.get(pk=link_id)
     for photo in link.shared_photos():
         photo_shared_copy(photo=photo)
+
+
+@task()
+def deliver_results_task(result_ids: list[str]) -> None:
+    """The delivered files (sizes, label) of these results as their listing now wants them."""
+    results = OrderResult.objects.filter(pk__in=result_ids).select_related("order__photo__project")
+    delivery.results_deliver(list(results))
+
+
+def deliver_results_enqueue(result_ids: list[str]) -> None:
+    if result_ids:
+        transaction.on_commit(lambda: deliver_results_task.enqueue(result_ids=result_ids))
+
+
+@task()
+def listing_zip_task(zip_id: str) -> None:
+    delivery.listing_zip_build(ListingZip.objects.select_related("project").get(pk=zip_id))
+
+
+def listing_zip_enqueue(zip_id: str | UUID) -> None:
+    transaction.on_commit(lambda: listing_zip_task.enqueue(zip_id=str(zip_id)))
 
 
 def share_originals_enqueue(link_id: str | UUID) -> None:

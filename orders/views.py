@@ -1,12 +1,13 @@
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import PurePath
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -27,13 +28,78 @@ from maskeditor.models import Mask
 from maskeditor.services import mask_accept
 from maskeditor.views import mask_editor
 
-from . import lifecycle, services
+from . import delivery, lifecycle, services
 from .catalog import SERVICES, MaskUse, Service, describe_options, get_service
-from .forms import batch_form_class, options_from, order_form_class
-from .models import Batch, ListingStyle, Order, OrderResult, Review, ShareLink
+from .forms import LabelForm, ListingZipForm, batch_form_class, options_from, order_form_class
+from .models import (
+    Batch,
+    ListingStyle,
+    ListingZip,
+    Order,
+    OrderResult,
+    Rendition,
+    Review,
+    ShareLink,
+)
 from .providers import availability, offer
 
 FILE_KINDS = ("full", "display", "thumbnail")
+DELIVERED_KINDS = tuple(Rendition.Kind.values)
+# What each delivered kind is called on buttons, and how its file name ends.
+KIND_BUTTONS = {
+    "full": ("Full size", ""),
+    "full_white": ("JPEG on white", "-on-white"),
+    "mls": ("MLS", "-mls"),
+    "web": ("Web", "-web"),
+}
+
+
+@dataclass(frozen=True)
+class Download:
+    kind: str
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A result as a page shows it: its caption, pictures and download buttons."""
+
+    result: OrderResult
+    before_url: str
+    after_url: str
+    downloads: list[Download]
+    original_url: str = ""
+    delete_url: str = ""
+    review: Review | None = None  # on a review link, the visitor's latest answer
+
+    @property
+    def labelled(self) -> bool:
+        """Whether its downloads carry the disclosure label (the listing's choice)."""
+        return bool(delivery.label_corner(self.result, self.result.order.photo.project))
+
+
+def _owner_delivered(result: OrderResult, *, deletable: bool = True) -> Delivered:
+    return Delivered(
+        result=result,
+        before_url=reverse("projects:photo_file", args=[result.order.photo_id, "display"]),
+        after_url=reverse("orders:result_file", args=[result.pk, "display"]),
+        downloads=[
+            Download(
+                kind,
+                KIND_BUTTONS[kind][0],
+                reverse("orders:result_download", args=[result.pk, kind]),
+            )
+            for kind in delivery.result_kinds(result)
+        ],
+        delete_url=reverse("orders:result_delete", args=[result.pk]) if deletable else "",
+    )
+
+
+def _download_name(result: OrderResult, kind: str, rendition: Rendition) -> str:
+    return f"{result.download_stem}{KIND_BUTTONS[kind][1]}.{rendition.extension}"
+
+
 SHARE_EXPIRY_DAYS = ("", "1", "7", "30")  # what the share form offers ("": never)
 
 
@@ -312,7 +378,10 @@ def _order_context(order: Order) -> dict:
         "order": order,
         # Shown, not acted on: the reaper recovers the order on its schedule.
         "stalled": lifecycle.order_is_stranded(order),
-        "results": order.results.all(),
+        "results": [
+            _owner_delivered(result)
+            for result in order.results.select_related("order__photo__project")
+        ],
         "variations": order.variations.all(),
         "queue_position": queue_position,
         "share_links": order.share_links.all(),
@@ -346,20 +415,96 @@ def photo_gallery(request: AuthedRequest, photo_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def project_gallery(request: AuthedRequest, project_id: uuid.UUID) -> HttpResponse:
     project = get_object_or_404(Project.objects.for_user(request.user), pk=project_id)
+    return render(request, "orders/project_gallery.html", _gallery_context(project))
+
+
+def _gallery_context(
+    project: Project, *, label_form: LabelForm | None = None, zip_form: ListingZipForm | None = None
+) -> dict:
     orders = Order.objects.filter(photo__project=project).select_related("photo")
-    return render(
-        request,
-        "orders/project_gallery.html",
-        {
-            "project": project,
-            "groups": orders.prefetch_related("results").gallery_groups(),
-            "share_links": project.share_links.all(),
-            "reviews": _reviews_of(request.user, result__order__photo__project=project),
-            "pickable": OrderResult.objects.filter(
-                order__photo__project=project, order__status=Order.Status.SUCCEEDED
-            ).select_related("order"),
-        },
+    pickable = OrderResult.objects.filter(
+        order__photo__project=project, order__status=Order.Status.SUCCEEDED
+    ).select_related("order__photo")
+    return {
+        "project": project,
+        "groups": orders.prefetch_related("results").gallery_groups(),
+        "share_links": project.share_links.all(),
+        "pickable": pickable,
+        "label_form": label_form or LabelForm(instance=project),
+        "zip_form": zip_form or ListingZipForm(),
+        "zips": project.listing_zips.all()[:1],
+        "reviews": _reviews_of(project.owner, result__order__photo__project=project),
+    }
+
+
+@require_POST
+def project_label(request: AuthedRequest, project_id: uuid.UUID) -> HttpResponse:
+    """The listing's disclosure label: on or off, and its corner; remembered per listing."""
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=project_id)
+    form = LabelForm(request.POST, instance=Project.objects.get(pk=project.pk))
+    if not form.is_valid():
+        context = _gallery_context(project, label_form=form)
+        return render(request, "orders/project_gallery.html", context, status=400)
+    services.project_label_set(
+        project=project,
+        mode=form.cleaned_data["label_mode"],
+        corner=form.cleaned_data["label_corner"],
     )
+    messages.success(
+        request, "Disclosure label saved. Downloads and share pages use it within a minute."
+    )
+    return redirect(reverse("orders:project_gallery", args=[project.pk]) + "#delivery")
+
+
+@require_POST
+def listing_zip_create(request: AuthedRequest, project_id: uuid.UUID) -> HttpResponse:
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=project_id)
+    form = ListingZipForm(request.POST)
+    result_ids = request.POST.getlist("results")
+    if not form.is_valid() or not result_ids:
+        if form.is_valid():
+            form.add_error(None, "Tick at least one result to put in the ZIP.")
+        context = _gallery_context(project, zip_form=form)
+        return render(request, "orders/project_gallery.html", context, status=400)
+    archive = services.listing_zip_create(
+        owner=request.user,
+        project=project,
+        result_ids=result_ids,
+        size=form.cleaned_data["size"],
+        include_originals=form.cleaned_data["include_originals"],
+    )
+    return redirect(archive)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def listing_zip_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
+    archive = get_object_or_404(
+        ListingZip.objects.for_user(request.user).select_related("project"), pk=pk
+    )
+    context = {"archive": archive, "project": archive.project, "count": archive.results.count()}
+    if request.htmx:
+        response = render(request, "orders/listing_zip_detail.html#zip-status", context)
+        if archive.is_finished:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "orders/listing_zip_detail.html", context)
+
+
+@require_GET
+def listing_zip_file(request: AuthedRequest, pk: uuid.UUID) -> HttpResponseBase:
+    archive = get_object_or_404(
+        ListingZip.objects.for_user(request.user).select_related("project"),
+        pk=pk,
+        status=ListingZip.Status.READY,
+    )
+    # Streamed from storage in chunks by FileResponse: a ZIP of gigabytes costs no memory.
+    response = serve_file(
+        request, archive.file, etag=f"zip-{archive.pk}", download_name=archive.download_name
+    )
+    if isinstance(response, FileResponse):
+        response["Content-Disposition"] = f'attachment; filename="{archive.download_name}"'
+    return response
 
 
 @require_GET
@@ -367,22 +512,74 @@ def result_file(request: AuthedRequest, pk: uuid.UUID, kind: str) -> HttpRespons
     """A result's files: its owner, or staff allowed to view orders (admin previews)."""
     if kind not in FILE_KINDS:
         raise Http404
-    results = OrderResult.objects.select_related("order__photo")
+    results = OrderResult.objects.select_related("order__photo__project")
     if not request.user.has_perm("orders.view_order"):
         results = results.filter(order__owner=request.user)
     result = get_object_or_404(results, pk=pk)
+    if kind == "display":
+        return _after_picture(request, result, tag=str(result.pk))
     return serve_file(
         request,
         getattr(result, kind),
         etag=f"{result.pk}-{kind}",
-        download_name=result.download_name if kind == "full" else None,
+        download_name=f"{result.download_stem}{PurePath(str(result.full.name)).suffix}"
+        if kind == "full"
+        else None,
     )
+
+
+def _after_picture(request: HttpRequest, result: OrderResult, *, tag: str) -> HttpResponseBase:
+    """The "after" of a comparison as the seller will see it: the web size with the
+    listing's disclosure label, once the worker made it (until then the display copy)."""
+    web = delivery.rendition_for(result, "web", result.order.photo.project)
+    field = web.file if web else result.display
+    return serve_file(request, field, etag=f"{tag}-display-{web.pk if web else 0}")
+
+
+@require_GET
+def result_download(request: AuthedRequest, pk: uuid.UUID, kind: str) -> HttpResponseBase:
+    """A result as delivered (a size, its metadata, the listing's label), as an attachment."""
+    if kind not in DELIVERED_KINDS:
+        raise Http404
+    result = get_object_or_404(
+        OrderResult.objects.filter(order__owner=request.user).select_related(
+            "order__photo__project"
+        ),
+        pk=pk,
+    )
+    if kind not in delivery.result_kinds(result):
+        raise Http404
+    rendition = delivery.rendition_for(result, kind, result.order.photo.project)
+    if rendition is None:
+        # Made when the order finished, or when the label last changed: the worker is
+        # still on it (or lost it: ask it again).
+        services.results_deliver_later(result_ids=[str(result.pk)])
+        return _preparing(request)
+    response = serve_file(
+        request,
+        rendition.file,
+        etag=f"{rendition.pk}-{kind}",
+        download_name=_download_name(result, kind, rendition),
+    )
+    if isinstance(response, FileResponse):
+        response["Content-Disposition"] = (
+            f'attachment; filename="{_download_name(result, kind, rendition)}"'
+        )
+    return response
+
+
+def _preparing(request: HttpRequest) -> HttpResponse:
+    response = render(request, "orders/delivery_preparing.html", status=503)
+    response["Retry-After"] = "15"
+    return response
 
 
 @require_http_methods(["GET", "POST"])
 def result_delete(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     result = get_object_or_404(
-        OrderResult.objects.filter(order__owner=request.user).select_related("order__photo"),
+        OrderResult.objects.filter(order__owner=request.user).select_related(
+            "order__photo__project"
+        ),
         pk=pk,
     )
     if request.method == "POST":
@@ -413,6 +610,8 @@ def share_create(request: AuthedRequest, kind: str, pk: uuid.UUID) -> HttpRespon
         include_originals=request.POST.get("include_originals") == "on",
         result_ids=request.POST.getlist("results"),
         for_review=request.POST.get("for_review") == "on",
+        allow_downloads=request.POST.get("allow_downloads") == "on",
+        show_address=request.POST.get("show_address") == "on",
     )
     messages.success(request, "Share link created. Anyone with the link can see these results.")
     return _back(request, link)
@@ -450,15 +649,18 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         response = render(request, "orders/share_unavailable.html", status=410 if link else 404)
     else:
         services.share_link_visit(link=link)
-        results = list(link.shared_results())
-        if link.for_review:
-            latest = _latest_reviews(link)
-            for result in results:
-                result.seller_review = latest.get(result.pk)  # type: ignore[attr-defined]
+        results = link.shared_results().select_related("order__photo__project")
+        project = link.project or link.subject.photo.project  # type: ignore[union-attr]
+        reviews = _latest_reviews(link) if link.for_review else {}
         context = {
             "link": link,
             "token": token,
-            "results": results,
+            "project": project,
+            "agent": link.owner,
+            "results": [
+                _shared_delivered(link, token, result, review=reviews.get(result.pk))
+                for result in results
+            ],
             "comment_max": Review.COMMENT_MAX_LENGTH,
         }
         response = render(request, "orders/share_page.html", context)
@@ -469,27 +671,56 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+def _shared_delivered(
+    link: ShareLink, token: str, result: OrderResult, *, review: Review | None = None
+) -> Delivered:
+    def url(kind: str, pk: uuid.UUID) -> str:
+        return reverse("orders:share_file", args=[token, kind, pk])
+
+    downloads = (
+        [Download(k, KIND_BUTTONS[k][0], url(k, result.pk)) for k in delivery.result_kinds(result)]
+        if link.allow_downloads
+        else []
+    )
+    return Delivered(
+        result=result,
+        before_url=url("before", result.order.photo_id),
+        after_url=url("display", result.pk),
+        downloads=downloads,
+        original_url=url("original", result.order.photo_id) if link.include_originals else "",
+        review=review,
+    )
+
+
 @login_not_required
 @require_GET
 def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> HttpResponseBase:
-    """Files of a share page: results, the photo's display copy for "before", and a clean
-    full-size copy of the photo when the owner allowed originals. Download names say
-    nothing of the listing."""
+    """Files of a share page: results as delivered (sizes, metadata, the listing's label),
+    the photo's display copy for "before", and a clean full-size copy of the photo when
+    the owner allowed originals. Download names say nothing of the listing."""
     link = _link_by_token(token)
     if link is None or not link.is_live:
         raise Http404
-    results = link.shared_results()
-    if kind in FILE_KINDS:
+    results = link.shared_results().select_related("order__photo__project")
+    if kind in ("display", "thumbnail"):
         result = get_object_or_404(results, pk=pk)
-        name = f"{result.order.service}-{result.index + 1}{PurePath(str(result.full.name)).suffix}"
-        return _unindexed(
-            serve_file(
-                request,
-                getattr(result, kind),
-                etag=f"{token[:8]}-{result.pk}-{kind}",
-                download_name=name if kind == "full" else None,
-            )
-        )
+        if kind == "display":
+            return _unindexed(_after_picture(request, result, tag=f"{token[:8]}-{result.pk}"))
+        tag = f"{token[:8]}-{result.pk}-{kind}"
+        return _unindexed(serve_file(request, result.thumbnail, etag=tag))
+    if kind in DELIVERED_KINDS:
+        if not link.allow_downloads:
+            raise Http404
+        result = get_object_or_404(results, pk=pk)
+        if kind not in delivery.result_kinds(result):
+            raise Http404
+        rendition = delivery.rendition_for(result, kind, result.order.photo.project)
+        if rendition is None:
+            return _unindexed(_preparing(request))
+        name = f"{result.order.service}-{result.index + 1}{KIND_BUTTONS[kind][1]}"
+        response = serve_file(request, rendition.file, etag=f"{token[:8]}-{rendition.pk}")
+        response["Content-Disposition"] = f'attachment; filename="{name}.{rendition.extension}"'
+        return _unindexed(response)
     photo = get_object_or_404(link.shared_photos(), pk=pk)
     if kind == "before":
         response = serve_file(request, photo.display, etag=f"{token[:8]}-{photo.pk}-before")

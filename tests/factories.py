@@ -63,3 +63,40 @@ def run_to_the_end(order, limit: int = 20):
         poll_order_task.call(order_id=order.pk)
     order.refresh_from_db()
     return order
+
+
+def make_finished_order(
+    photo: Photo,
+    *,
+    service: str,
+    provider: str = "aihomedesign",
+    images: list | None = None,
+    **options,
+):
+    """An order finished as a worker finishes one, with results a provider handed back: the
+    path through order_finish is the real one, only the provider's work is skipped (staging
+    and redesign have no local provider to run in tests)."""
+    import numpy as np
+
+    from orders import lifecycle, processing
+    from orders.catalog import get_service
+    from orders.models import Order
+    from orders.providers.base import result_image
+
+    info = get_service(service)
+    order = Order(
+        owner=photo.project.owner,
+        photo=photo,
+        service=service,
+        options={**info.default_options(), **options},
+        credits_charged=info.credits,
+    )
+    lifecycle.order_accept(order)
+    lifecycle.order_claim(order)
+    lifecycle.order_record_provider(order, provider=provider)
+    if images is None:
+        pixels = np.full((photo.height, photo.width, 3), (150, 150, 150), dtype=np.uint8)
+        images = [result_image(pixels)]
+    processing.order_finish(order, images)
+    order.refresh_from_db()
+    return order

@@ -195,11 +195,15 @@ def test_result_files_and_delete(
         reverse("orders:result_file", args=[result.pk, "full"]) + "?download=1"
     )
     assert download["Content-Type"] == "image/jpeg"
-    assert "living-room-image_enhancement-1.jpg" in download["Content-Disposition"]
+    # Named by its place in the listing and what was done, so it sorts beside its photo.
+    assert "01-living-room-image-enhancement.jpg" in download["Content-Disposition"]
+    delivered = [settings.MEDIA_ROOT / r.file.name for r in result.renditions.all()]
+    assert delivered and all(path.exists() for path in delivered)
     with django_capture_on_commit_callbacks(execute=True):
         agent_client.post(reverse("orders:result_delete", args=[result.pk]))
 
     assert not full.exists()
+    assert not any(path.exists() for path in delivered)
     assert (
         "All results of this order were deleted."
         in agent_client.get(done_order.get_absolute_url()).text
@@ -218,13 +222,16 @@ def order_urls(order: Order) -> list[tuple[str, str]]:
         ("get", reverse("orders:photo_gallery", args=[order.photo_id])),
         ("get", reverse("orders:project_gallery", args=[order.photo.project_id])),
         ("get", reverse("orders:result_file", args=[result.pk, "full"])),
+        ("get", reverse("orders:result_download", args=[result.pk, "mls"])),
+        ("post", reverse("orders:project_label", args=[order.photo.project_id])),
+        ("post", reverse("orders:listing_zip_create", args=[order.photo.project_id])),
         ("post", reverse("orders:result_delete", args=[result.pk])),
         ("post", reverse("orders:share_create", args=["order", order.pk])),
         ("post", reverse("orders:share_create", args=["project", order.photo.project_id])),
     ]
 
 
-@pytest.mark.parametrize("index", range(12))
+@pytest.mark.parametrize("index", range(15))
 def test_outsider_gets_404_and_changes_nothing(outsider_client, done_order, index):
     method, url = order_urls(done_order)[index]
 
@@ -235,7 +242,7 @@ def test_outsider_gets_404_and_changes_nothing(outsider_client, done_order, inde
     assert not ShareLink.objects.exists()
 
 
-@pytest.mark.parametrize("index", range(12))
+@pytest.mark.parametrize("index", range(15))
 def test_logged_out_visitor_is_sent_to_login(client, done_order, index):
     method, url = order_urls(done_order)[index]
 
@@ -462,7 +469,8 @@ def test_share_downloads_name_nothing_of_the_listing_and_originals_are_clean(
     order = make_order(photo)
     run_order_task.call(order_id=order.pk)
     agent_client.post(
-        reverse("orders:share_create", args=["order", order.pk]), {"include_originals": "on"}
+        reverse("orders:share_create", args=["order", order.pk]),
+        {"include_originals": "on", "allow_downloads": "on"},
     )
     link = ShareLink.objects.get()
     share_originals_task.call(link_id=str(link.pk))  # what the worker does

@@ -52,7 +52,7 @@ class LoginForm(AuthenticationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ("name", "agency")
+        fields = ("name", "agency", "phone", "contact_email")
 
 
 class ResetForm(PasswordResetForm):

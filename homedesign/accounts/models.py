@@ -51,6 +51,11 @@ class User(AbstractUser):
     email = models.EmailField("e-mail address", unique=True)
     name = models.CharField("full name", max_length=150, blank=True)
     agency = models.CharField(max_length=150, blank=True)
+    # Shown to sellers on share pages, when filled in.
+    phone = models.CharField("phone for sellers", max_length=40, blank=True)
+    contact_email = models.EmailField(
+        "e-mail for sellers", blank=True, help_text="Leave empty to show no e-mail address."
+    )
     credits = models.PositiveIntegerField(
         default=starting_credits, help_text="Credits left to spend on orders."
     )

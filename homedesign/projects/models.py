@@ -23,6 +23,17 @@ class ProjectQuerySet(models.QuerySet):
 class Project(models.Model):
     """One listing: the photos of one property, and later the orders made from them."""
 
+    class LabelMode(models.TextChoices):
+        RECOMMENDED = "recommended", "Recommended: on for staging, removal and added exteriors"
+        ALL = "all", "On every altered photo"
+        OFF = "off", "Off"
+
+    class Corner(models.TextChoices):
+        BOTTOM_LEFT = "bottom_left", "Bottom left"
+        BOTTOM_RIGHT = "bottom_right", "Bottom right"
+        TOP_LEFT = "top_left", "Top left"
+        TOP_RIGHT = "top_right", "Top right"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
@@ -30,6 +41,14 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
+    # The disclosure label burned into the results this listing delivers (downloads, the
+    # ZIP, share pages): remembered per listing.
+    label_mode = models.CharField(
+        "disclosure label", max_length=12, choices=LabelMode.choices, default=LabelMode.RECOMMENDED
+    )
+    label_corner = models.CharField(
+        "label corner", max_length=12, choices=Corner.choices, default=Corner.BOTTOM_RIGHT
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,3 +4,9 @@ document.addEventListener("input", (event) => {
   const slider = event.target.closest(".compare-range");
   if (slider) slider.parentElement.style.setProperty("--position", `${slider.value}%`);
 });
+
+// A share link's address is selected whole on a click, ready to copy.
+document.addEventListener("click", (event) => {
+  const field = event.target.closest(".share-url");
+  if (field) field.select();
+});

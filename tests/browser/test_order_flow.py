@@ -75,7 +75,7 @@ def test_order_progress_turns_into_gallery_and_share_link_opens_for_anyone(
     page.get_by_role("link", name="All edits of this photo").click()
     tiles = page.locator(".gallery-strip img")
     expect(tiles).to_have_count(2)
-    expect(page.get_by_text("Variation · Indoor")).to_be_visible()
+    expect(page.get_by_text("Variation · Image enhancement · Indoor")).to_be_visible()
     page.wait_for_function(
         "() => [...document.querySelectorAll('.gallery-strip img')].every(i => i.naturalWidth)"
     )
