@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from homedesign.taskrows import task_rows_fail_of_worker, task_rows_reap_stale
-from orders import lifecycle
+from orders import lifecycle, services
 from orders.models import Order
 from orders.tasks import poll_order_task, run_order_task
 
@@ -44,7 +44,7 @@ def test_the_row_of_a_stranded_order_is_failed_and_the_order_queued_again(order)
     expire_lease(order)
 
     assert task_rows_reap_stale() == 1
-    assert lifecycle.orders_reap_stranded() == 1
+    assert services.orders_reap_stranded() == 1
 
     row.refresh_from_db()
     assert row.status == "FAILED"
