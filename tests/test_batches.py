@@ -292,6 +292,7 @@ def aihomedesign(settings):
     server = FakeAiHomeDesign()
     settings.AIHOMEDESIGN_API_KEY = "aihd-key"
     settings.AIHOMEDESIGN_BASE_URL = server.url + "/v1"
+    settings.EGRESS_TRUSTED_ORIGINS = [server.cdn]  # its "CDN", on loopback like all fakes
     settings.PROVIDER_BACKOFF_SECONDS = 0.01
     yield server
     server.close()

@@ -10,7 +10,11 @@ from orders.models import ShareLink
 @pytest.mark.django_db(transaction=True)
 def test_share_links_sent_before_tokens_were_derived_keep_working(client):
     executor = MigrationExecutor(connection)
-    before = [("orders", "0005_order_poll_token"), ("projects", "0001_initial")]
+    before = [
+        ("orders", "0005_order_poll_token"),
+        ("projects", "0001_initial"),
+        ("accounts", "0003_creditentry_order_creditentry_user"),
+    ]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     user = old.get_model("accounts", "User").objects.create(email="agent@example.com")
