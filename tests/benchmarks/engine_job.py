@@ -39,6 +39,11 @@ def main(name: str, service: str, megapixels: int, which: str) -> None:
         rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_CUBIC
     )
     enhance_m, dusk_m, inpaint_m, upscale_m = MODULES[which]
+    mask = np.zeros(rgb.shape[:2], bool)
+    if service == "item_removal_mask":
+        for hole in photo.hole_mask(rgb.shape[:2]):
+            mask |= hole
+    setup_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     patchmatch.set_random_seed(1)
     start = time.perf_counter()
     match service:
@@ -47,15 +52,12 @@ def main(name: str, service: str, megapixels: int, which: str) -> None:
         case "day_to_dusk":
             dusk_m.day_to_dusk(rgb, sky_style="golden_hour", remove_shadows=True)
         case "item_removal_mask":
-            mask = np.zeros(rgb.shape[:2], bool)
-            for hole in photo.hole_mask(rgb.shape[:2]):
-                mask |= hole
             inpaint_m.remove_painted(rgb, mask)
         case "upscale":
             upscale_m(rgb, scale=2, max_pixels=64_000_000)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+    print(json.dumps({"seconds": seconds, "peak_mib": peak, "setup_peak_mib": setup_peak}))
 
 
 if __name__ == "__main__":

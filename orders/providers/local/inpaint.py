@@ -9,6 +9,8 @@ edge meets the photo without the seams PatchMatch alone leaves. Thin strokes (wi
 small signs) are diffusion only, where it is sharper. An installed model replaces both.
 """
 
+import math
+
 import cv2
 import numpy as np
 import patchmatch
@@ -31,17 +33,24 @@ def remove_painted(
     # 0.05 % of the photo's size (2 px at 12 MP). More costs detail: on the benchmark's
     # photos, growing by 0.25 % cost 0.4 dB against the best baseline on the median photo.
     margin = round(max(height, width) / 2000)
-    hole = cv2.dilate(mask.astype(np.uint8), disc(margin)) > 0 if margin else mask.astype(bool)
-    if model is None and is_thin(hole):
-        return cv2.inpaint(rgb, hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
+    painted = mask.astype(np.uint8)
+    if model is None and is_thin(painted):
+        hole = cv2.dilate(painted, disc(margin)) if margin else painted
+        return cv2.inpaint(rgb, hole * 255, 5, cv2.INPAINT_TELEA)
 
     out = rgb.copy()
-    for top, left, bottom, right in _regions(hole):
+    # Grown crop by crop: a 50 MP photo needs no full-size copy of its mask but this one.
+    for top, left, bottom, right in _regions(painted, margin):
         crop = out[top:bottom, left:right]
-        crop_hole = hole[top:bottom, left:right]
+        crop_paint = painted[top:bottom, left:right]
+        crop_hole = (cv2.dilate(crop_paint, disc(margin)) if margin else crop_paint) > 0
         filled = model.fill(crop, crop_hole) if model else _patchmatch_fill(crop, crop_hole)
-        weight = feathered(crop_hole, sigma=1.5)[..., None]
-        out[top:bottom, left:right] = (weight * filled + (1 - weight) * crop).astype(np.uint8)
+        # Blended where the fill shows only: float copies of a whole crop would be most of
+        # a 50 MP job's memory.
+        weight = feathered(crop_hole, sigma=1.5)
+        shows = weight > 0
+        share = weight[shows][:, None]
+        crop[shows] = (share * filled[shows] + (1 - share) * crop[shows] + 0.5).astype(np.uint8)
     return out
 
 
@@ -51,12 +60,25 @@ def is_thin(hole: np.ndarray) -> bool:
     return core.sum() < 0.05 * hole.sum()
 
 
-def _regions(hole: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """One box per painted area, with as much context again around it, merged on overlap."""
-    height, width = hole.shape
-    count, _, stats, _ = cv2.connectedComponentsWithStats(hole.astype(np.uint8), connectivity=8)
+def _regions(painted: np.ndarray, margin: int = 0) -> list[tuple[int, int, int, int]]:
+    """One box per painted area, with as much context again around it, merged on overlap.
+    Areas are found on a ≤ 2048 px copy (labels of a 50 MP mask would take 200 MB)."""
+    height, width = painted.shape
+    scale = min(1.0, 2048 / max(height, width))
+    small = (
+        cv2.resize(
+            painted, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
+        )
+        > 0
+        if scale < 1
+        else painted
+    ).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=8)
+    slack = margin + (math.ceil(1 / scale) if scale < 1 else 0)
     boxes = []
-    for x, y, w, h, _area in stats[1:count]:
+    for sx, sy, sw, sh, _area in stats[1:count]:
+        x, y = int(sx / scale) - slack, int(sy / scale) - slack
+        w, h = math.ceil(sw / scale) + 2 * slack, math.ceil(sh / scale) + 2 * slack
         pad = max(w, h) // 2 + 16
         boxes.append(
             (max(0, y - pad), max(0, x - pad), min(height, y + h + pad), min(width, x + w + pad))
