@@ -214,11 +214,43 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Media are private: there is no MEDIA_URL route; files are served by views that check access.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or DATA_DIR / "media")
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# Several machines: every file in an S3-compatible bucket (django-storages), so a worker on
+# one machine reads the photo the web server on another stored. The bucket stays private:
+# views check access, then redirect to a URL signed for a short while.
+S3_BUCKET = env_str("S3_BUCKET")
+S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL").rstrip("/")  # MinIO, Ceph…; empty for AWS
+S3_REGION = env_str("S3_REGION", "us-east-1")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": S3_REGION,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+            # Servers other than AWS rarely have a DNS name per bucket.
+            "addressing_style": "path" if S3_ENDPOINT_URL else "virtual",
+        },
+    }
+    # The browser fetches images from the bucket after the redirect.
+    S3_ORIGIN = S3_ENDPOINT_URL or f"https://{S3_BUCKET}.s3.{S3_REGION}.amazonaws.com"
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [SELF, S3_ORIGIN]
+# How long a signed bucket URL works, for the agent's browser and for share-page visitors.
+# Each is followed at once (the page links to a view that checks access, then redirects),
+# so minutes are plenty; shorter for share-page visitors, so revoking a link bites soon.
+STORAGE_URL_SECONDS = env_int("STORAGE_URL_SECONDS", 300)
+SHARE_FILE_URL_SECONDS = env_int("SHARE_FILE_URL_SECONDS", 120)
 
 # --- Auth -------------------------------------------------------------------------------------
 
@@ -278,17 +310,39 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Tasks ------------------------------------------------------------------------------------
 
+# The queue is the database by default; with REDIS_URL it is RQ on that Redis (web and
+# workers on several machines), and the cache (sessions, rate-limit windows, AdCreative's
+# token) lives there too, shared by every process.
+REDIS_URL = env_str("REDIS_URL")
 TASKS = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": (
+            "django_tasks_rq.RQBackend" if REDIS_URL else "django_tasks_db.DatabaseBackend"
+        ),
         "QUEUES": ["default"],
     }
 }
+if REDIS_URL:
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    # A job's time limit: far beyond the longest local job, which the order's lease and
+    # the reaper watch anyway.
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3 * 3600}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "homedesign",
+        }
+    }
+# Task workers per machine (`manage.py serve` with --role worker or all).
+TASK_WORKERS = env_int("TASK_WORKERS", 1)
 
 # An order's worker renews its lease while it works; an order whose lease ran out lost its
 # worker and is queued again, up to ORDER_MAX_ATTEMPTS times, then failed with a refund.
 ORDER_LEASE_SECONDS = env_int("ORDER_LEASE_SECONDS", 300)
 ORDER_MAX_ATTEMPTS = env_int("ORDER_MAX_ATTEMPTS", 3)
+# How often `serve` looks for orders whose worker was lost.
+ORDER_REAP_SECONDS = env_int("ORDER_REAP_SECONDS", 60)
 
 # --- Providers --------------------------------------------------------------------------------
 
@@ -318,6 +372,8 @@ OBJECT_REMOVER_TOKEN = env_str("OBJECT_REMOVER_TOKEN")
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
 # How long a signed photo or mask URL handed to a provider stays valid.
 HANDOVER_URL_SECONDS = env_int("HANDOVER_URL_HOURS", 24) * 3600
+# With files in a bucket, that URL redirects the provider to one signed for this long.
+HANDOVER_REDIRECT_SECONDS = env_int("HANDOVER_REDIRECT_SECONDS", 600)
 # How often a remote job is asked for news, and when we give up on it (refunding the agent).
 REMOTE_POLL_SECONDS = float(env_str("REMOTE_POLL_SECONDS") or 10)
 REMOTE_MAX_WAIT_SECONDS = env_int("REMOTE_MAX_WAIT_MINUTES", 60) * 60

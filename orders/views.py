@@ -5,9 +5,11 @@ from datetime import timedelta
 from pathlib import PurePath
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.db.models.fields.files import FieldFile
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -499,12 +501,13 @@ def listing_zip_file(request: AuthedRequest, pk: uuid.UUID) -> HttpResponseBase:
         status=ListingZip.Status.READY,
     )
     # Streamed from storage in chunks by FileResponse: a ZIP of gigabytes costs no memory.
-    response = serve_file(
-        request, archive.file, etag=f"zip-{archive.pk}", download_name=archive.download_name
+    return serve_file(
+        request,
+        archive.file,
+        etag=f"zip-{archive.pk}",
+        download_name=archive.download_name,
+        attachment=True,
     )
-    if isinstance(response, FileResponse):
-        response["Content-Disposition"] = f'attachment; filename="{archive.download_name}"'
-    return response
 
 
 @require_GET
@@ -555,17 +558,13 @@ def result_download(request: AuthedRequest, pk: uuid.UUID, kind: str) -> HttpRes
         # still on it (or lost it: ask it again).
         services.results_deliver_later(result_ids=[str(result.pk)])
         return _preparing(request)
-    response = serve_file(
+    return serve_file(
         request,
         rendition.file,
         etag=f"{rendition.pk}-{kind}",
         download_name=_download_name(result, kind, rendition),
+        attachment=True,
     )
-    if isinstance(response, FileResponse):
-        response["Content-Disposition"] = (
-            f'attachment; filename="{_download_name(result, kind, rendition)}"'
-        )
-    return response
 
 
 def _preparing(request: HttpRequest) -> HttpResponse:
@@ -707,7 +706,7 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
         if kind == "display":
             return _unindexed(_after_picture(request, result, tag=f"{token[:8]}-{result.pk}"))
         tag = f"{token[:8]}-{result.pk}-{kind}"
-        return _unindexed(serve_file(request, result.thumbnail, etag=tag))
+        return _unindexed(_shared_file(request, result.thumbnail, etag=tag))
     if kind in DELIVERED_KINDS:
         if not link.allow_downloads:
             raise Http404
@@ -718,12 +717,17 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
         if rendition is None:
             return _unindexed(_preparing(request))
         name = f"{result.order.service}-{result.index + 1}{KIND_BUTTONS[kind][1]}"
-        response = serve_file(request, rendition.file, etag=f"{token[:8]}-{rendition.pk}")
-        response["Content-Disposition"] = f'attachment; filename="{name}.{rendition.extension}"'
-        return _unindexed(response)
+        return _unindexed(
+            _shared_file(
+                request,
+                rendition.file,
+                etag=f"{token[:8]}-{rendition.pk}",
+                download_name=f"{name}.{rendition.extension}",
+            )
+        )
     photo = get_object_or_404(link.shared_photos(), pk=pk)
     if kind == "before":
-        response = serve_file(request, photo.display, etag=f"{token[:8]}-{photo.pk}-before")
+        response = _shared_file(request, photo.display, etag=f"{token[:8]}-{photo.pk}-before")
     elif kind == "original" and link.include_originals:
         # The owner's original keeps its GPS and maker notes; a visitor gets the pixels,
         # in the copy the worker made when the link was created.
@@ -735,11 +739,12 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
             )
             response["Retry-After"] = "30"
         else:
-            response = serve_file(
-                request, photo.shared_copy, etag=f"{token[:8]}-{photo.pk}-original"
+            response = _shared_file(
+                request,
+                photo.shared_copy,
+                etag=f"{token[:8]}-{photo.pk}-original",
+                download_name=f"photo{PurePath(str(photo.shared_copy.name)).suffix}",
             )
-            suffix = PurePath(str(photo.shared_copy.name)).suffix
-            response["Content-Disposition"] = f'attachment; filename="photo{suffix}"'
     else:
         raise Http404
     return _unindexed(response)
@@ -787,6 +792,21 @@ def share_review(request: HttpRequest, token: str) -> HttpResponse:
     else:
         messages.success(request, "Thank you: the agent sees your answer.")
     return redirect(f"{reverse('orders:share_page', args=[token])}#result-{result_id}")
+
+
+def _shared_file(
+    request: HttpRequest, field: FieldFile, *, etag: str, download_name: str | None = None
+) -> HttpResponseBase:
+    """A share page's file: downloads are attachments; from a bucket, the signed URL has
+    the share pages' own (short) expiry, so a revoked link stops working soon after."""
+    return serve_file(
+        request,
+        field,
+        etag=etag,
+        download_name=download_name,
+        attachment=bool(download_name),
+        seconds=settings.SHARE_FILE_URL_SECONDS,
+    )
 
 
 def _unindexed(response: HttpResponseBase) -> HttpResponseBase:

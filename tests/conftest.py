@@ -1,19 +1,54 @@
+import contextlib
+import uuid
+
+import httpx
 import pytest
 from django.conf import settings as django_settings
+from django.http import StreamingHttpResponse
+from django.test import Client
 
 from .factories import make_photo, make_project, make_user
 from .images import jpeg_bytes, two_band_image
 
 
+@pytest.fixture(scope="session")
+def bucket():
+    """The run's bucket on the S3-compatible server (S3_BUCKET), made once if missing."""
+    if not django_settings.S3_BUCKET:
+        return None
+    from django.core.files.storage import storages
+
+    client = storages.create_storage(django_settings.STORAGES["default"]).connection.meta.client
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+        client.create_bucket(Bucket=django_settings.S3_BUCKET)
+    return django_settings.S3_BUCKET
+
+
 @pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    """Each test stores its files in its own folder, and static files need no collectstatic."""
+def private_media(settings, tmp_path, bucket):
+    """Each test stores its files in its own folder (or, on a bucket, under its own
+    prefix), and static files need no collectstatic."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    default = settings.STORAGES["default"]
+    if bucket:
+        prefix = f"tests/{uuid.uuid4().hex}"
+        default = {**default, "OPTIONS": {**default["OPTIONS"], "location": prefix}}
     settings.STORAGES = {
         **settings.STORAGES,
+        "default": default,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def fresh_redis():
+    """On Redis (the scale-out run), each test starts with an empty queue and cache, as it
+    does with the database queue (rolled back) and the in-memory cache."""
+    if django_settings.REDIS_URL:
+        import django_rq
+
+        django_rq.get_connection("default").flushdb()
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +95,43 @@ def sideways_photo(project):
 def pytest_report_header(config) -> str:
     database = django_settings.DATABASES["default"]
     return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}"
+
+
+class BucketClient(Client):
+    """The test client, following a redirect to the bucket the way a browser does (only
+    when files are in a bucket): the answer is the bucket's, with the redirect kept as
+    `response.redirect` for what the view itself said."""
+
+    def get(self, path, *args, **kwargs):
+        response = super().get(path, *args, **kwargs)
+        location = response.get("Location", "")
+        if response.status_code == 302 and location.startswith(django_settings.S3_ORIGIN + "/"):
+            fetched = httpx.get(location, headers=_conditional(kwargs))
+            followed = StreamingHttpResponse([fetched.content], status=fetched.status_code)
+            for name, value in fetched.headers.items():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    followed[name] = value
+            followed.redirect = response
+            return followed
+        return response
+
+
+def _conditional(kwargs) -> dict[str, str]:
+    headers = dict(kwargs.get("headers") or {})
+    if "HTTP_IF_NONE_MATCH" in kwargs:
+        headers["If-None-Match"] = kwargs["HTTP_IF_NONE_MATCH"]
+    return headers
+
+
+@pytest.fixture
+def client():
+    return BucketClient() if django_settings.S3_BUCKET else Client()
+
+
+@pytest.fixture
+def local_files(settings):
+    """Files on this machine's disk whatever the run uses, for what only disk storage does."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }

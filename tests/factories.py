@@ -1,3 +1,4 @@
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from homedesign.accounts.models import User
@@ -100,3 +101,23 @@ def make_finished_order(
     processing.order_finish(order, images)
     order.refresh_from_db()
     return order
+
+
+class Stored:
+    """A stored file by name, on disk or in the bucket, whichever this run uses."""
+
+    def __init__(self, name: str) -> None:
+        self.name = str(name)
+
+    def exists(self) -> bool:
+        return default_storage.exists(self.name)
+
+    def read_bytes(self) -> bytes:
+        with default_storage.open(self.name, "rb") as file:
+            return file.read()
+
+
+def view_answer(response):
+    """The headers the view itself answered with: with files in a bucket, the test client
+    follows the view's redirect to the file, and keeps the redirect as `.redirect`."""
+    return getattr(response, "redirect", response)

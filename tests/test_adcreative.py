@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from orders.catalog import get_service
@@ -24,6 +23,7 @@ from orders.tasks import poll_order_task, run_order_task
 from .factories import run_to_the_end
 from .fake_adcreative import API, TOKEN_PATH, FakeAdCreative
 from .images import BLUE, RED
+from .queue import queue_clear, queued
 
 START, PROGRESS, DOWNLOAD = f"{API}/AdCreative", f"{API}/CheckUserProgress", f"{API}/Download"
 
@@ -231,15 +231,15 @@ def test_the_notification_makes_us_poll_now(
     fake.forget(process)  # finished, and gone from CheckUserProgress: the 404 case
     poll_order_task.call(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "processing"  # polling alone cannot tell
-    DBTaskResult.objects.all().delete()
+    queue_clear()
     path = reverse("orders:webhook", args=["adcreative", webhook_secret("adcreative")])
 
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(path, json.dumps(fake.notification(process)), "application/json")
 
     assert answer.status_code == 200
-    polls = DBTaskResult.objects.filter(task_path="orders.tasks.poll_order_task")
-    assert polls.count() == 1
+    polls = queued("orders.tasks.poll_order_task")
+    assert len(polls) == 1
     poll_order_task.call(order_id=order.pk)
     order = Order.objects.get(pk=order.pk)
     assert order.status == "succeeded"

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from homedesign.accounts.models import User
 
-from .factories import make_photo, make_project, make_user
+from .factories import Stored, make_photo, make_project, make_user
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_deleting_a_photo_in_the_admin_removes_its_files(
     staff_client, project, settings, django_capture_on_commit_callbacks
 ):
     photo = make_photo(project)
-    original = settings.MEDIA_ROOT / photo.original.name
+    original = Stored(photo.original.name)
 
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(reverse("admin:projects_photo_delete", args=[photo.pk]), {"post": "yes"})
@@ -96,7 +96,7 @@ def test_deleting_a_user_in_the_admin_removes_their_files(
     staff_client, agent, settings, django_capture_on_commit_callbacks
 ):
     photo = make_photo(make_project(agent))
-    files = [settings.MEDIA_ROOT / name for name in photo.stored_files()]
+    files = [Stored(name) for name in photo.stored_files()]
 
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(reverse("admin:accounts_user_delete", args=[agent.pk]), {"post": "yes"})

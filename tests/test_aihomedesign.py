@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from maskeditor.services import mask_save
@@ -20,6 +19,7 @@ from orders.tasks import poll_order_task, run_order_task
 
 from .factories import run_to_the_end
 from .fakes import FakeAiHomeDesign
+from .queue import queue_clear, queued
 
 SERVICES = ["virtual_staging", "interior_design", "image_enhancement", "day_to_dusk",
             "item_removal", "item_removal_mask"]  # fmt: skip
@@ -163,12 +163,12 @@ def test_generated_image_webhook_in_both_shapes(with_webhooks, agent, photo):
     order = place(agent, photo, "item_removal")
     run_order_task.call(order_id=order.pk)
     ref = Order.objects.get(pk=order.pk).provider_ref
-    DBTaskResult.objects.all().delete()
+    queue_clear()
 
     assert fake.send_generated_webhook(ref).status_code == 200
     assert fake.send_generated_webhook(ref, legacy=True).status_code == 200
-    polls = DBTaskResult.objects.filter(task_path="orders.tasks.poll_order_task")
-    assert polls.count() == 2  # each queued a look at the order; a duplicate is harmless
+    polls = queued("orders.tasks.poll_order_task")
+    assert len(polls) == 2  # each queued a look at the order; a duplicate is harmless
 
 
 def test_unknown_and_forged_webhooks_get_404(fake, agent, photo, client):
@@ -217,9 +217,7 @@ def test_more_than_the_rate_limit_waits_in_the_queue(
     assert "Waiting for a free slot at AI HomeDesign" in waiting.message
     assert waiting.credits_refunded == 0
     assert requests(fake).count("POST /v1/order/image") == 2
-    later = DBTaskResult.objects.filter(task_path="orders.tasks.run_order_task").latest(
-        "enqueued_at"
-    )
+    later = queued("orders.tasks.run_order_task")[-1]
     assert later.run_after is not None and later.run_after > waiting.created_at
     client.force_login(agent)
     page = client.get(waiting.get_absolute_url()).content.decode()
@@ -279,14 +277,14 @@ def test_a_stranded_remote_job_is_polled_again_not_sent_twice(
     order = place(agent, photo, "item_removal")
     run_order_task.call(order_id=order.pk)
     Order.objects.filter(pk=order.pk).update(lease_expires_at=timezone.now() - timedelta(1))
-    DBTaskResult.objects.all().delete()
+    queue_clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         assert orders_reap_stranded() == 1
 
     order.refresh_from_db()
     assert order.status == "processing" and order.lease_expires_at > timezone.now()
-    assert [t.task_path for t in DBTaskResult.objects.all()] == ["orders.tasks.poll_order_task"]
+    assert [t.task_path for t in queued()] == ["orders.tasks.poll_order_task"]
     poll_order_task.call(order_id=order.pk)
     poll_order_task.call(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "succeeded"

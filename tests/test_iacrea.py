@@ -8,7 +8,6 @@ import httpx
 import numpy as np
 import pytest
 from django.urls import reverse
-from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from maskeditor.services import mask_save
@@ -23,6 +22,7 @@ from orders.tasks import poll_order_task, run_order_task
 from .factories import make_photo, run_to_the_end
 from .fakes import FakeIacrea
 from .images import jpeg_bytes
+from .queue import queue_clear, queued
 
 
 @pytest.fixture
@@ -214,14 +214,14 @@ def test_bearer_auth_is_a_setting(settings, agent, photo, live_server):
 def test_the_webhook_brings_the_result_without_waiting_for_a_poll(fake, agent, photo):
     order = place(agent, photo, "declutter", auto=True)
     run_order_task.call(order_id=order.pk)
-    DBTaskResult.objects.all().delete()
+    queue_clear()
 
     ref = Order.objects.get(pk=order.pk).provider_ref
     answer = fake.call_webhook(ref)
 
     assert answer.status_code == 200
-    polls = DBTaskResult.objects.filter(task_path="orders.tasks.poll_order_task")
-    assert polls.count() == 1  # the webhook queued a look at the order, due now
+    polls = queued("orders.tasks.poll_order_task")
+    assert len(polls) == 1  # the webhook queued a look at the order, due now
     poll_order_task.call(order_id=order.pk)
     assert Order.objects.get(pk=order.pk).status == "succeeded"
     again = fake.call_webhook(ref)  # IACrea may call twice
@@ -252,10 +252,10 @@ def test_the_documented_webhook_body_is_matched_by_its_job_address(fake, agent, 
     hook = fake.seen[0].json["webhook"]
     path = hook.split("://", 1)[1].split("/", 1)[1]
     documented = json.dumps({"status": "SUCCEEDED", "images": ["https://x/1.jpg"], "n": 1})
-    DBTaskResult.objects.all().delete()
+    queue_clear()
 
     assert client.post("/" + path, documented, content_type="application/json").status_code == 200
-    assert DBTaskResult.objects.filter(task_path="orders.tasks.poll_order_task").count() == 1
+    assert len(queued("orders.tasks.poll_order_task")) == 1
     job = path.rstrip("/").rsplit("/", 1)[1]
     forged = "/" + path.replace(job, job[:-3] + "abc")
     assert client.post(forged, documented, content_type="application/json").status_code == 404

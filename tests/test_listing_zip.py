@@ -10,7 +10,7 @@ from PIL import Image
 from orders.models import ListingZip
 from orders.tasks import listing_zip_task
 
-from .factories import make_finished_order, make_photo, make_project
+from .factories import Stored, make_finished_order, make_photo, make_project
 from .images import jpeg_bytes
 
 
@@ -107,7 +107,7 @@ def test_zip_page_polls_until_ready_then_stops(agent_client, listing):
 def test_a_newer_zip_replaces_the_older(agent_client, listing, settings):
     project, results = listing
     first = built(agent_client, project, results[:1])
-    path = settings.MEDIA_ROOT / first.file.name
+    path = Stored(first.file.name)
     assert path.exists()
 
     agent_client.post(

@@ -1,14 +1,14 @@
 import io
 from datetime import timedelta
-from pathlib import Path
+from pathlib import PurePosixPath
 
 import numpy as np
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from homedesign.projects.models import Photo
 from maskeditor.services import mask_save
@@ -17,8 +17,9 @@ from orders.models import Order, ShareLink
 from orders.services import order_place
 from orders.tasks import run_order_task, share_originals_task
 
-from .factories import make_order, make_photo, mask_png
+from .factories import Stored, make_order, make_photo, mask_png, view_answer
 from .images import jpeg_bytes
+from .queue import queued
 
 
 @pytest.fixture
@@ -189,7 +190,7 @@ def test_result_files_and_delete(
     agent_client, done_order, settings, django_capture_on_commit_callbacks
 ):
     result = done_order.results.get()
-    full = settings.MEDIA_ROOT / result.full.name
+    full = Stored(result.full.name)
 
     download = agent_client.get(
         reverse("orders:result_file", args=[result.pk, "full"]) + "?download=1"
@@ -197,7 +198,7 @@ def test_result_files_and_delete(
     assert download["Content-Type"] == "image/jpeg"
     # Named by its place in the listing and what was done, so it sorts beside its photo.
     assert "01-living-room-image-enhancement.jpg" in download["Content-Disposition"]
-    delivered = [settings.MEDIA_ROOT / r.file.name for r in result.renditions.all()]
+    delivered = [Stored(r.file.name) for r in result.renditions.all()]
     assert delivered and all(path.exists() for path in delivered)
     with django_capture_on_commit_callbacks(execute=True):
         agent_client.post(reverse("orders:result_delete", args=[result.pk]))
@@ -289,20 +290,20 @@ def test_originals_can_be_shared_on_purpose(
     url = reverse("orders:share_file", args=[link.token, "original", done_order.photo_id])
 
     waiting = client.get(url)
-    queued = DBTaskResult.objects.get(task_path="orders.tasks.share_originals_task")
-    share_originals_task.call(**queued.args_kwargs["kwargs"])  # what the worker does
+    [task] = queued("orders.tasks.share_originals_task")
+    share_originals_task.call(**task.kwargs)  # what the worker does
     response = client.get(url)
     share_originals_task.call(link_id=str(link.pk))  # again: made once, kept
 
     assert waiting.status_code == 503 and "being prepared" in waiting.text
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
-    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert view_answer(response)["X-Robots-Tag"] == "noindex, nofollow"
     photo = done_order.photo
     photo.refresh_from_db()
     assert photo.shared_copy.name == Photo.objects.get(pk=photo.pk).shared_copy.name
-    folder = Path(photo.shared_copy.path).parent
-    assert len([f for f in folder.iterdir() if f.name.startswith("shared")]) == 1
+    folder = str(PurePosixPath(photo.shared_copy.name).parent)
+    assert len([f for f in default_storage.listdir(folder)[1] if f.startswith("shared")]) == 1
 
 
 def test_revoked_and_expired_links_say_no_longer_available(agent_client, client, done_order):
@@ -639,7 +640,7 @@ def test_every_file_of_a_share_page_is_marked_noindex(client, agent, done_order)
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        assert response["X-Robots-Tag"] == "noindex, nofollow", url
+        assert view_answer(response)["X-Robots-Tag"] == "noindex, nofollow", url
 
 
 def services_share(agent, order: Order) -> ShareLink:

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from homedesign.projects.models import Photo, Project
 
-from .factories import make_photo, make_project
+from .factories import Stored, make_photo, make_project
 
 
 def test_dashboard_empty_state_tells_the_agent_what_to_do(agent_client):
@@ -69,7 +69,7 @@ def test_delete_asks_first_then_removes_project_photos_and_files(
     agent_client, project, settings, django_capture_on_commit_callbacks
 ):
     photo = make_photo(project)
-    files = [Path(settings.MEDIA_ROOT) / name for name in photo.stored_files()]
+    files = [Stored(name) for name in photo.stored_files()]
     assert all(f.exists() for f in files)
 
     confirm = agent_client.get(reverse("projects:project_delete", args=[project.pk]))
@@ -123,7 +123,7 @@ def test_delete_photo_asks_first_then_removes_files(
     agent_client, project, settings, django_capture_on_commit_callbacks
 ):
     photo = make_photo(project)
-    files = [Path(settings.MEDIA_ROOT) / name for name in photo.stored_files()]
+    files = [Stored(name) for name in photo.stored_files()]
 
     assert "for good" in agent_client.get(reverse("projects:photo_delete", args=[photo.pk])).text
     with django_capture_on_commit_callbacks(execute=True):

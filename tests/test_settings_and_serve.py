@@ -20,8 +20,13 @@ PRODUCTION_ENV = {
 }
 
 
-# Each subprocess gets a fresh SQLite database in its own data folder, whatever this run uses.
-OWN_SETTINGS = {"SECRET_KEY", "DEBUG", "DATA_DIR", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+# Each subprocess gets a fresh SQLite database, the database queue and files in its own data
+# folder (the embedded default), whatever this run uses.
+OWN_SETTINGS = {
+    "SECRET_KEY", "DEBUG", "DATA_DIR", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "REDIS_URL", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+}  # fmt: skip
 
 
 def clean_env(**env: str) -> dict[str, str]:

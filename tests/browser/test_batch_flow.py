@@ -4,13 +4,13 @@ one poll request per interval fill in every photo's result."""
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from orders.models import Batch
 
 from ..factories import make_photo, make_project, make_user
 from ..images import jpeg_bytes
+from ..queue import work_queue
 from .test_order_flow import log_in
 
 WIDTHS = {"desktop": 1280, "tablet": 820, "phone": 390}
@@ -40,7 +40,7 @@ def test_a_listing_is_enhanced_in_one_action(page, live_server, screenshot, widt
     batch = Batch.objects.get()
     polls: list[str] = []
     page.on("request", lambda request: polls.append(request.url))
-    call_command("db_worker", "--batch")  # the worker runs the four while the page polls
+    work_queue()  # the worker runs the four while the page polls
 
     expect(page.get_by_test_id("batch-progress")).to_have_text("4 of 4 done", timeout=30_000)
     expect(page.locator(".batch-order.status-succeeded")).to_have_count(4)

@@ -7,7 +7,6 @@ import io
 import cv2
 import numpy as np
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
@@ -17,6 +16,7 @@ from orders.models import Order
 
 from ..factories import PASSWORD, make_photo, make_project, make_user
 from ..images import encoded, jpeg_bytes, two_band_image
+from ..queue import work_queue
 
 EXPORT = """async () => {
   const blob = await window.maskEditor.exportMask();
@@ -200,7 +200,7 @@ def test_an_order_from_the_editor_removes_the_painted_object(page, agent, screen
     page.get_by_role("button", name="Order for 2 credits").click()
     expect(page.get_by_role("heading", name="Waiting to start")).to_be_visible()
 
-    call_command("db_worker", "--batch")
+    work_queue()
 
     expect(page.get_by_test_id("gallery")).to_be_visible(timeout=10_000)
     screenshot("editor-order-result")

@@ -1,13 +1,13 @@
 """Order an enhancement, watch the page turn from progress into the gallery without a
 reload, compare before and after, and open the share link as a stranger."""
 
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from orders.models import Order
 
 from ..factories import PASSWORD, make_photo, make_project, make_user
 from ..images import jpeg_bytes
+from ..queue import work_queue
 from .conftest import csp_violations
 
 IMAGES_LOADED = "() => [...document.querySelectorAll('.compare img')].every(i => i.naturalWidth)"
@@ -49,7 +49,7 @@ def test_order_progress_turns_into_gallery_and_share_link_opens_for_anyone(
         ),
     )
 
-    call_command("db_worker", "--batch")  # the worker picks the order up while the page polls
+    work_queue()  # the worker picks the order up while the page polls
 
     gallery = page.get_by_test_id("gallery")
     expect(gallery).to_be_visible(timeout=10_000)
@@ -70,7 +70,7 @@ def test_order_progress_turns_into_gallery_and_share_link_opens_for_anyone(
     page.get_by_role("link", name="Make a variation").click()
     page.get_by_label("Sharpen").uncheck()
     page.get_by_role("button", name="Order for 1 credit").click()
-    call_command("db_worker", "--batch")
+    work_queue()
     expect(page.get_by_test_id("gallery")).to_be_visible(timeout=10_000)
     page.get_by_role("link", name="All edits of this photo").click()
     tiles = page.locator(".gallery-strip img")

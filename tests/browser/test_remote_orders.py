@@ -19,6 +19,7 @@ from ..factories import make_photo, make_project, make_user
 from ..fake_adcreative import FakeAdCreative
 from ..fakes import FakeAiHomeDesign, FakeIacrea
 from ..images import jpeg_bytes, two_band_image
+from ..queue import work_queue
 from .test_mask_editor import drag, open_editor
 from .test_order_flow import IMAGES_LOADED, log_in
 
@@ -193,7 +194,7 @@ def test_an_order_waiting_for_the_rate_limit_says_so(page, remote, settings, scr
     page.locator("[data-service=item_removal]").get_by_role("link", name="Choose").click()
     page.get_by_role("button", name=re.compile("^Order for")).click()
 
-    call_command("db_worker", "--batch")  # takes it, finds no free slot, puts it back
+    work_queue()  # takes it, finds no free slot, puts it back
 
     expect(page.get_by_text(re.compile("Waiting for a free slot at AI HomeDesign"))).to_be_visible(
         timeout=10_000
@@ -208,7 +209,7 @@ def run_worker_until_finished(deadline_seconds: float = 120) -> None:
     the later the busier the machine."""
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
-        call_command("db_worker", "--batch")
+        work_queue()
         if not Order.objects.filter(status__in=Order.UNFINISHED).exists():
             return
         time.sleep(0.2)
