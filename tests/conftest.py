@@ -1,5 +1,10 @@
 import contextlib
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -9,6 +14,34 @@ from django.test import Client
 
 from .factories import make_photo, make_project, make_user
 from .images import jpeg_bytes, two_band_image
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3-compatible server: the run's (S3_ENDPOINT_URL), or else moto's standalone
+    server started for this session (no S3 runs on the test machines)."""
+    if django_settings.S3_ENDPOINT_URL:
+        yield django_settings.S3_ENDPOINT_URL
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(endpoint, timeout=5)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "moto's S3 server did not start"
+            time.sleep(0.1)
+    yield endpoint
+    server.terminate()
+    server.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

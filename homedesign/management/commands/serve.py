@@ -173,7 +173,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"\n{message}  (Ctrl-C stops it)\n"))
             self.supervise(children, reaps=role != "web")
         except KeyboardInterrupt:
-            self.stdout.write("\nStopping…")
+            workers_said = "the worker" if workers == 1 else "the workers"
+            said = {"all": f"the web server and {workers_said}", "web": "the web server"}
+            self.stdout.write(f"\nStopping {said.get(role, workers_said)}…")
         finally:
             for child in children:
                 child.stop()
