@@ -62,4 +62,6 @@ def mask_upload(request: AuthedRequest, photo_id: uuid.UUID) -> JsonResponse:
 @require_GET
 def mask_file(request: AuthedRequest, pk: uuid.UUID) -> HttpResponseBase:
     mask = get_object_or_404(Mask.objects.for_user(request.user), pk=pk)
-    return serve_file(request, mask.file, etag=f"mask-{mask.pk}")
+    # The editor paints a saved mask onto its canvas and exports it again: small, and
+    # streamed from this origin even from a bucket.
+    return serve_file(request, mask.file, etag=f"mask-{mask.pk}", same_origin=True)

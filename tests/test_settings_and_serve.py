@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DEBUG": "0",
@@ -241,3 +243,39 @@ def test_healthz_answers_anyone(client):
     response = client.get("/healthz/")
 
     assert (response.status_code, response.content) == (200, b"ok")
+
+
+SHOW_BACKENDS = """
+from django.core.cache import caches
+from django.core.files.storage import storages
+from django_tasks import task_backends
+import os
+cache = caches["default"]
+print(*(type(b).__name__ for b in (storages["default"], cache, task_backends["default"])))
+if os.environ.get("SET_KEY"):
+    cache.set("shared-by-every-machine", "from the first process", 60)
+print(cache.get("shared-by-every-machine"))
+"""
+
+
+def test_redis_and_a_bucket_are_used_when_configured_and_shared_across_processes(tmp_path):
+    scale = {
+        "REDIS_URL": "redis://127.0.0.1:6379/12",
+        "S3_BUCKET": "somewhere",
+        "S3_ENDPOINT_URL": "http://127.0.0.1:1",
+        "SECRET_KEY": "a secret shared by the processes of this test, long enough",
+    }
+    redis.Redis.from_url(scale["REDIS_URL"]).flushdb()
+
+    def backends(folder: str, **env: str) -> list[str]:
+        shown = manage("shell", "-v", "0", "-c", SHOW_BACKENDS, env={"DATA_DIR": folder, **env})
+        assert shown.returncode == 0, shown.stderr
+        return shown.stdout.splitlines()
+
+    first = backends(str(tmp_path / "a"), SET_KEY="1", **scale)
+    second = backends(str(tmp_path / "b"), **scale)
+    embedded = backends(str(tmp_path / "c"))
+
+    at_scale = "S3Storage RedisCache RQBackend"
+    assert first == second == [at_scale, "from the first process"]
+    assert embedded == ["FileSystemStorage LocMemCache DatabaseBackend", "None"]

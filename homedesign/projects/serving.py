@@ -31,6 +31,7 @@ def serve_file(
     download_name: str | None = None,
     attachment: bool = False,
     seconds: int | None = None,
+    same_origin: bool = False,
 ) -> HttpResponseBase:
     """Files never change under their URL, but access does (logout, deletion, a revoked
     link): browsers may keep a copy yet must ask each time, and get a 304 while access
@@ -38,10 +39,12 @@ def serve_file(
 
     From a bucket the bytes do not pass through here: the answer is a redirect to a URL
     signed for `seconds` (STORAGE_URL_SECONDS by default), made after the caller checked
-    access, so a revoked link or a logout stops working once that short while is over."""
+    access, so a revoked link or a logout stops working once that short while is over.
+    `same_origin` files are streamed from here all the same: a page script must read their
+    pixels (a canvas refuses to export what it drew from another origin)."""
     as_attachment = bool(download_name) and (attachment or "download" in request.GET)
     content_type = CONTENT_TYPES.get(PurePath(str(field.name)).suffix, "application/octet-stream")
-    if not storage_is_local(field.storage):
+    if not storage_is_local(field.storage) and not same_origin:
         return _signed_redirect(
             field,
             content_type=content_type,
