@@ -226,6 +226,7 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 S3_BUCKET = env_str("S3_BUCKET")
 S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL").rstrip("/")  # MinIO, Ceph…; empty for AWS
 S3_REGION = env_str("S3_REGION", "us-east-1")
+S3_ORIGIN = ""
 if S3_BUCKET:
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -243,9 +244,12 @@ if S3_BUCKET:
             "addressing_style": "path" if S3_ENDPOINT_URL else "virtual",
         },
     }
-    # The browser fetches images from the bucket after the redirect.
+    # The browser fetches images from the bucket after the redirect. (AWS names a bucket in
+    # us-east-1 without its region.)
     S3_ORIGIN = S3_ENDPOINT_URL or f"https://{S3_BUCKET}.s3.{S3_REGION}.amazonaws.com"
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [SELF, S3_ORIGIN]
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [
+        SELF, S3_ORIGIN, *([] if S3_ENDPOINT_URL else [f"https://{S3_BUCKET}.s3.amazonaws.com"])
+    ]  # fmt: skip
 # How long a signed bucket URL works, for the agent's browser and for share-page visitors.
 # Each is followed at once (the page links to a view that checks access, then redirects),
 # so minutes are plenty; shorter for share-page visitors, so revoking a link bites soon.

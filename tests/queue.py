@@ -53,10 +53,12 @@ def queue_clear() -> None:
 def work_queue() -> None:
     """Run, in this process, every task that is due, as a worker would; then return."""
     if on_redis():
-        # SimpleWorker runs jobs in this process (no fork), so it sees this test's data.
+        # SimpleWorker runs jobs in this process (no fork), so it sees this test's data; the
+        # scheduler first queues the delayed tasks that are due (polls of remote jobs).
         call_command(
-            "rqworker", "default", "--burst", "--worker-class", "rq.worker.SimpleWorker",
-            "--job-class", "django_tasks_rq.Job", verbosity=0,
+            "rqworker", "default", "--burst", "--with-scheduler",
+            "--worker-class", "rq.worker.SimpleWorker", "--job-class", "django_tasks_rq.Job",
+            verbosity=0,
         )  # fmt: skip
     else:
         call_command("db_worker", "--batch")
