@@ -279,10 +279,11 @@ class FakeIacrea(FakeServer):
         return self.reply(request, 200, reply)
 
     def fetch(self, url: str, content_type: str) -> Image.Image:
-        """What IACrea does with the URLs we send: download them."""
+        """What IACrea does with the URLs we send: download them (following a redirect to
+        the bucket, as any HTTP client does, when files are in one)."""
         import httpx
 
-        response = httpx.get(url, timeout=10)
+        response = httpx.get(url, timeout=10, follow_redirects=True)
         assert response.status_code == 200, (url, response.status_code)
         assert response.headers["Content-Type"] == content_type, response.headers
         image = Image.open(io.BytesIO(response.content))
