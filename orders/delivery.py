@@ -79,11 +79,14 @@ def result_provenance(result: OrderResult) -> Provenance:
     # model; remote providers (and any model the operator installs) are trained models.
     term = info.local_source_type if order.provider == "local" else info.source_type
     made = timezone.localtime(order.finished_at or result.created_at)
-    disclosure = f"{info.disclosure}. " if info.disclosure else ""
+    # The caption starts with the disclosure ("Virtually staged · …") or, for a service
+    # without one, with the service's name: either is said once.
+    caption = result.caption
+    how = "Made" if caption.startswith(info.label) else info.label
     return Provenance(
-        title=result.caption,
-        description=f"{disclosure}{result.caption}: {info.label} by {provider_label} "
-        f"(homedesign), {made:%Y-%m-%d}. Not the unaltered photo.",
+        title=caption,
+        description=f"{caption}. {how} by {provider_label} with homedesign, {made:%Y-%m-%d}; "
+        "not the unaltered photo.",
         source_type=term,
         service=info.label,
         provider=provider_label,
