@@ -289,6 +289,9 @@ TASKS = {
 # worker and is queued again, up to ORDER_MAX_ATTEMPTS times, then failed with a refund.
 ORDER_LEASE_SECONDS = env_int("ORDER_LEASE_SECONDS", 300)
 ORDER_MAX_ATTEMPTS = env_int("ORDER_MAX_ATTEMPTS", 3)
+# A listing ZIP's worker writes a heartbeat with each entry (a 50 MP photo takes seconds);
+# a ZIP silent this long lost its worker and is built once more, then failed.
+LISTING_ZIP_STALE_SECONDS = env_int("LISTING_ZIP_STALE_SECONDS", 600)
 
 # --- Providers --------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
@@ -290,15 +291,25 @@ def project_results(project: Project) -> list[OrderResult]:
 # --- The listing ZIP --------------------------------------------------------------------------
 
 
+class BuildSuperseded(Exception):
+    """The reaper counted this build as lost and queued or failed the ZIP meanwhile."""
+
+
 def listing_zip_build(archive: ListingZip) -> None:
     """Write the ZIP to a temporary file one entry at a time (memory: one image), then
     store it. Entries pair by name: 02-living-room.jpg, 02-living-room-virtually-staged.jpg."""
     claimed = ListingZip.objects.filter(pk=archive.pk, status=ListingZip.Status.QUEUED).update(
-        status=ListingZip.Status.BUILDING
+        status=ListingZip.Status.BUILDING, builds=F("builds") + 1, heartbeat_at=timezone.now()
     )
     if not claimed:
         return
-    project = archive.project
+    # This build's own row: a build the reaper gave up on (its worker only slow) then
+    # writes nothing over the one that replaced it.
+    mine = ListingZip.objects.filter(
+        pk=archive.pk,
+        status=ListingZip.Status.BUILDING,
+        builds=ListingZip.objects.values_list("builds", flat=True).get(pk=archive.pk),
+    )
     results = list(
         archive.results.filter(order__status=Order.Status.SUCCEEDED)
         .select_related("order__photo__project")
@@ -307,28 +318,38 @@ def listing_zip_build(archive: ListingZip) -> None:
     try:
         with tempfile.TemporaryFile() as spool:
             with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED, allowZip64=True) as zipped:
-                _zip_entries(archive, project, results, zipped)
+                _zip_entries(archive, mine, results, zipped)
             size = spool.tell()
             spool.seek(0)
             archive.file.save(archive.download_name, File(spool), save=False)
+    except BuildSuperseded:
+        logger.warning("Listing ZIP %s: this build was given up as lost; stopped", archive.pk)
+        return
     except Exception as error:
         logger.exception("Listing ZIP %s failed", archive.pk)
-        ListingZip.objects.filter(pk=archive.pk).update(
+        mine.update(
             status=ListingZip.Status.FAILED,
             message=f"The ZIP could not be made ({type(error).__name__}); please try again.",
             finished_at=timezone.now(),
         )
         return
-    ListingZip.objects.filter(pk=archive.pk).update(
+    finished = mine.update(
         status=ListingZip.Status.READY, progress=100, file=archive.file.name,
         byte_size=size, finished_at=timezone.now(),
     )  # fmt: skip
+    if not finished:  # reaped meanwhile: another build, or the agent's next ZIP, stands
+        archive.file.storage.delete(str(archive.file.name))
+        return
     _drop_older_zips(archive)
 
 
 def _zip_entries(
-    archive: ListingZip, project: Project, results: list[OrderResult], zipped: zipfile.ZipFile
+    archive: ListingZip,
+    mine: QuerySet[ListingZip],
+    results: list[OrderResult],
+    zipped: zipfile.ZipFile,
 ) -> None:
+    project = archive.project
     kind = {"full": Kind.FULL, "web": Kind.WEB}.get(archive.size, Kind.MLS)
     names: set[str] = set()
     originals: set[object] = set()
@@ -345,7 +366,8 @@ def _zip_entries(
         name = _unique(f"{result.download_stem}.{rendition.extension}", names)
         with rendition.file.open("rb") as file:
             _write(zipped, name, file)
-        ListingZip.objects.filter(pk=archive.pk).update(progress=round(99 * (done + 1) / steps))
+        if not mine.update(progress=round(99 * (done + 1) / steps), heartbeat_at=timezone.now()):
+            raise BuildSuperseded
 
 
 def _original_encoded(photo: Photo, kind: str) -> Encoded:

@@ -1,7 +1,7 @@
 import base64
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -523,6 +523,11 @@ class ListingZipQuerySet(models.QuerySet["ListingZip"]):
     def for_user(self, user: AnyUser) -> "ListingZipQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
+    def stranded(self, now: datetime | None = None) -> "ListingZipQuerySet":
+        """Building, but its worker has not written an entry within the deadline: it died."""
+        deadline = (now or timezone.now()) - timedelta(seconds=settings.LISTING_ZIP_STALE_SECONDS)
+        return self.filter(status=ListingZip.Status.BUILDING, heartbeat_at__lt=deadline)
+
 
 def zip_file_path(archive: "ListingZip", filename: str) -> str:
     return f"zips/{archive.project_id}/{archive.pk}/{filename}"
@@ -554,9 +559,14 @@ class ListingZip(models.Model):
     results = models.ManyToManyField(OrderResult, related_name="listing_zips")
     size = models.CharField(max_length=8, choices=SIZES, default="mls")
     include_originals = models.BooleanField(default=False)
+    MAX_BUILDS = 2  # a ZIP whose worker died is built once more, then failed
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
-    message = models.TextField(blank=True)
+    message = models.TextField("message for the agent", blank=True)
+    # Each build counts; its worker writes heartbeat_at with every entry it adds.
+    builds = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField("last entry written at", null=True, blank=True)
     file = models.FileField(upload_to=zip_file_path, max_length=300, blank=True)
     byte_size = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -273,6 +273,34 @@ def orders_reap_stranded() -> int:
     return sum(order_reap(order) for order in Order.objects.stranded())
 
 
+def listing_zip_reap(archive: ListingZip) -> bool:
+    """A ZIP whose worker died while building it: queue it once more or, when that build
+    was lost too, fail it with a message the agent sees where they ask for another.
+    Returns whether it did anything (nothing when the build has moved on meanwhile)."""
+    lost = ListingZip.objects.stranded().filter(pk=archive.pk, builds=archive.builds)
+    if archive.builds < ListingZip.MAX_BUILDS:
+        with transaction.atomic():
+            requeued = bool(lost.update(status=ListingZip.Status.QUEUED, progress=0))
+            if requeued:
+                logger.warning("Listing ZIP %s lost its worker; queued again", archive.pk)
+                tasks.listing_zip_enqueue(archive.pk)
+        return requeued
+    logger.warning("Listing ZIP %s lost its worker %d times; failed", archive.pk, archive.builds)
+    return bool(
+        lost.update(
+            status=ListingZip.Status.FAILED,
+            message="The ZIP could not be finished: the server preparing it stopped twice. "
+            "Your photos are fine; make the ZIP again.",
+            finished_at=timezone.now(),
+        )
+    )
+
+
+def listing_zips_reap_stranded() -> int:
+    """Recover every listing ZIP whose worker died; run beside orders_reap_stranded."""
+    return sum(listing_zip_reap(archive) for archive in ListingZip.objects.stranded())
+
+
 def webhook_receive(*, provider: Provider, payload: dict, order_id: str | None = None) -> int:
     """Match a provider's webhook to its orders, keep what only the webhook tells, and have
     the worker look at them now. Returns how many orders it concerned (0: unknown).
