@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from homedesign.accounts.credits import NotEnoughCredits
@@ -30,6 +30,7 @@ from .models import (
     ListingZip,
     Order,
     OrderResult,
+    Rendition,
     Review,
     ShareLink,
     token_digest,
@@ -294,6 +295,32 @@ def listing_zip_reap(archive: ListingZip) -> bool:
             finished_at=timezone.now(),
         )
     )
+
+
+def listing_zip_retry(archive: ListingZip) -> bool:
+    """Staff build a failed ZIP again for its agent."""
+    with transaction.atomic():
+        failed = ListingZip.objects.filter(pk=archive.pk, status=ListingZip.Status.FAILED)
+        requeued = failed.update(
+            status=ListingZip.Status.QUEUED, progress=0, builds=0, message="", finished_at=None
+        )
+        if requeued:
+            tasks.listing_zip_enqueue(archive.pk)
+    return bool(requeued)
+
+
+def listing_zips_delete(archives: "QuerySet[ListingZip]") -> None:
+    """ZIPs and their files (staff freeing room; the agent can ask for one again)."""
+    files = [str(archive.file.name) for archive in archives if archive.file.name]
+    archives.delete()
+    transaction.on_commit(lambda: _delete_files(files))
+
+
+def renditions_delete(renditions: "QuerySet[Rendition]") -> None:
+    """Delivered files and their rows; the worker makes them again when next asked for."""
+    files = [str(rendition.file.name) for rendition in renditions if rendition.file.name]
+    renditions.delete()
+    transaction.on_commit(lambda: _delete_files(files))
 
 
 def listing_zips_reap_stranded() -> int:
