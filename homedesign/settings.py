@@ -360,6 +360,10 @@ PHOTO_DECODE_USER_MAX_BYTES = env_int("PHOTO_DECODE_USER_MAX_MB", 800) * 1_000_0
 PHOTO_DECODE_PROCESS_MAX_BYTES = env_int("PHOTO_DECODE_PROCESS_MAX_MB", 800) * 1_000_000
 PHOTO_DISPLAY_SIZE = 2048
 PHOTO_THUMBNAIL_SIZE = 400
+# The agent's logo on share pages: PNG, JPEG or WebP, stored as a PNG within LOGO_SIZE px.
+LOGO_MAX_BYTES = env_int("LOGO_MAX_KB", 2048) * 1024
+LOGO_MAX_PIXELS = env_int("LOGO_MAX_MEGAPIXELS", 16) * 1_000_000
+LOGO_SIZE = 512
 
 # --- Delivery ---------------------------------------------------------------------------------
 

@@ -638,7 +638,7 @@ def _safe_next(request: AuthedRequest) -> str:
 
 
 def _link_by_token(token: str) -> ShareLink | None:
-    return ShareLink.objects.select_related("project", "order").by_token(token)
+    return ShareLink.objects.select_related("project", "order", "owner").by_token(token)
 
 
 @login_not_required
@@ -743,6 +743,17 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
     else:
         raise Http404
     return _unindexed(response)
+
+
+@login_not_required
+@require_GET
+def share_logo(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The logo of the agent who shared this link: only theirs, only while it is live."""
+    link = _link_by_token(token)
+    if link is None or not link.is_live or not link.owner.logo:
+        raise Http404
+    logo = link.owner.logo
+    return _unindexed(serve_file(request, logo, etag=f"{token[:8]}-logo-{logo.name}"))
 
 
 @require_GET

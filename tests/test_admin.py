@@ -2,8 +2,10 @@ import pytest
 from django.urls import reverse
 
 from homedesign.accounts.models import User
+from homedesign.accounts.services import user_logo_set
 
 from .factories import make_photo, make_project, make_user
+from .images import png_bytes
 
 
 @pytest.fixture
@@ -96,7 +98,8 @@ def test_deleting_a_user_in_the_admin_removes_their_files(
     staff_client, agent, settings, django_capture_on_commit_callbacks
 ):
     photo = make_photo(make_project(agent))
-    files = [settings.MEDIA_ROOT / name for name in photo.stored_files()]
+    user_logo_set(user=agent, data=png_bytes((120, 60)))
+    files = [settings.MEDIA_ROOT / name for name in [*photo.stored_files(), agent.logo.name]]
 
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(reverse("admin:accounts_user_delete", args=[agent.pk]), {"post": "yes"})
