@@ -26,7 +26,7 @@ from homedesign.projects.images import load_upright
 from homedesign.projects.models import Photo, Project
 
 from .catalog import source_type_uri
-from .models import ListingZip, Order, OrderResult, Rendition, photo_stem
+from .models import ListingZip, Order, OrderResult, Rendition, ShareLink, photo_stem
 from .providers import REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -43,19 +43,33 @@ def result_kinds(result: OrderResult) -> list[str]:
     return [str(kind) for kind in kinds]
 
 
-def label_corner(result: OrderResult, project: Project) -> str:
-    """Where the listing wants this result's disclosure label, or "" for none."""
+def label_corner(result: OrderResult, project: Project, *, mode: str = "") -> str:
+    """Where the listing wants this result's disclosure label, or "" for none; `mode`, a
+    share link's own choice, overrides the listing's on/off (never its corner)."""
     info = result.order.service_info
-    if not info.disclosure or project.label_mode == Project.LabelMode.OFF:
+    mode = mode or project.label_mode
+    if not info.disclosure or mode == Project.LabelMode.OFF:
         return ""
-    if project.label_mode == Project.LabelMode.RECOMMENDED and not info.label_by_default:
+    if mode == Project.LabelMode.RECOMMENDED and not info.label_by_default:
         return ""
     return project.label_corner
 
 
-def rendition_for(result: OrderResult, kind: str, project: Project) -> Rendition | None:
-    """The delivered file of this kind as the listing now wants it, if the worker made it."""
-    return result.renditions.filter(kind=kind, label=label_corner(result, project)).first()
+def label_corners(result: OrderResult, project: Project) -> set[str]:
+    """Every label the result is delivered with: the listing's, and those its live share
+    links choose for themselves."""
+    modes = ShareLink.objects.live().of_project(project).exclude(label_mode="")
+    chosen = {"", *modes.values_list("label_mode", flat=True)}
+    return {label_corner(result, project, mode=mode) for mode in chosen}
+
+
+def rendition_for(
+    result: OrderResult, kind: str, project: Project, *, mode: str = ""
+) -> Rendition | None:
+    """The delivered file of this kind as the listing (or a share link's `mode`) now wants
+    it, if the worker made it."""
+    corner = label_corner(result, project, mode=mode)
+    return result.renditions.filter(kind=kind, label=corner).first()
 
 
 # --- Metadata ---------------------------------------------------------------------------------
@@ -271,11 +285,13 @@ def rendition_ensure(result: OrderResult, kind: str, project: Project) -> Rendit
 
 
 def results_deliver(results: list[OrderResult]) -> None:
-    """Make what each result's listing delivers now (run when an order finishes, a share
-    link is made, or the listing's label changes). One result failing spoils no other."""
+    """Make what each result's listing and share links deliver now (run when an order
+    finishes, a share link is made, or the listing's label changes). One result failing
+    spoils no other."""
     for result in results:
         try:
-            renditions_make(result, corner=label_corner(result, result.order.photo.project))
+            for corner in sorted(label_corners(result, result.order.photo.project)):
+                renditions_make(result, corner=corner)
         except Exception:
             logger.exception("Could not make the delivered files of result %s", result.pk)
 

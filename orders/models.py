@@ -345,6 +345,16 @@ class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
     def for_user(self, user: AnyUser) -> "ShareLinkQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
+    def live(self) -> "ShareLinkQuerySet":
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+    def of_project(self, project: Project) -> "ShareLinkQuerySet":
+        """Links to the listing or to one of its orders."""
+        return self.filter(models.Q(project=project) | models.Q(order__photo__project=project))
+
     def by_token(self, token: str) -> "ShareLink | None":
         digest = token_digest(token)
         return self.filter(models.Q(token_digest=digest) | models.Q(former_digest=digest)).first()
@@ -380,6 +390,20 @@ class ShareLink(models.Model):
     )
     show_address = models.BooleanField(
         default=False, help_text="Show the listing's address on the page."
+    )
+
+    class Label(models.TextChoices):
+        LISTING = "", "As set for the listing"
+        ALL = Project.LabelMode.ALL.value, "On every altered photo"
+        OFF = Project.LabelMode.OFF.value, "Off"
+
+    label_mode = models.CharField(
+        "disclosure label",
+        max_length=12,
+        choices=Label.choices,
+        blank=True,
+        default=Label.LISTING,
+        help_text="The label on the page's pictures and downloads; by default the listing's.",
     )
     results = models.ManyToManyField(
         OrderResult,

@@ -367,6 +367,7 @@ def share_link_create(
     for_review: bool = False,
     allow_downloads: bool = True,
     show_address: bool = False,
+    label_mode: str = ShareLink.Label.LISTING,
 ) -> ShareLink:
     """A link to the subject's results, or to the ones picked among them. Originals it
     offers are prepared by the worker, once."""
@@ -379,6 +380,7 @@ def share_link_create(
         for_review=for_review,
         allow_downloads=allow_downloads,
         show_address=show_address,
+        label_mode=label_mode,
     )
     link.token_digest = token_digest(link.token)
     # Only results of the subject can be picked (a forged id of another's is ignored).
@@ -389,7 +391,8 @@ def share_link_create(
         link.results.set(picks)
         if include_originals:
             tasks.share_originals_enqueue(link.pk)
-        # Made when each order finished; made again here if the label changed since.
+        # Made when each order finished; made here with the link's own label, or again
+        # if the listing's changed since.
         tasks.deliver_results_enqueue([str(r.pk) for r in link.shared_results()])
     return link
 
