@@ -105,7 +105,7 @@ class OrderAdmin(admin.ModelAdmin):
 @admin.register(ShareLink)
 class ShareLinkAdmin(admin.ModelAdmin):
     list_display = ("created_at", "owner", "subject", "live", "expires_at", "view_count")
-    list_filter = ("revoked_at", "include_originals", "picks_only", "created_at")
+    list_filter = ("revoked_at", "include_originals", "picks_only", "label_mode", "created_at")
     search_fields = ("owner__email", "project__name")
     list_select_related = ("owner", "project", "order")
     readonly_fields = (
