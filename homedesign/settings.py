@@ -347,6 +347,9 @@ ORDER_LEASE_SECONDS = env_int("ORDER_LEASE_SECONDS", 300)
 ORDER_MAX_ATTEMPTS = env_int("ORDER_MAX_ATTEMPTS", 3)
 # How often `serve` looks for orders whose worker was lost.
 ORDER_REAP_SECONDS = env_int("ORDER_REAP_SECONDS", 60)
+# A listing ZIP's worker writes a heartbeat with each entry (a 50 MP photo takes seconds);
+# a ZIP silent this long lost its worker and is built once more, then failed.
+LISTING_ZIP_STALE_SECONDS = env_int("LISTING_ZIP_STALE_SECONDS", 600)
 
 # --- Providers --------------------------------------------------------------------------------
 
@@ -417,6 +420,10 @@ PHOTO_DECODE_USER_MAX_BYTES = env_int("PHOTO_DECODE_USER_MAX_MB", 800) * 1_000_0
 PHOTO_DECODE_PROCESS_MAX_BYTES = env_int("PHOTO_DECODE_PROCESS_MAX_MB", 800) * 1_000_000
 PHOTO_DISPLAY_SIZE = 2048
 PHOTO_THUMBNAIL_SIZE = 400
+# The agent's logo on share pages: PNG, JPEG or WebP, stored as a PNG within LOGO_SIZE px.
+LOGO_MAX_BYTES = env_int("LOGO_MAX_KB", 2048) * 1024
+LOGO_MAX_PIXELS = env_int("LOGO_MAX_MEGAPIXELS", 16) * 1_000_000
+LOGO_SIZE = 512
 
 # --- Delivery ---------------------------------------------------------------------------------
 

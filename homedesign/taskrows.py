@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from orders.models import Order
+from orders.models import ListingZip, Order
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ def task_rows_fail_of_worker(*, worker_id: str) -> int:
 
 
 def task_rows_reap_stale(*, now: datetime | None = None) -> int:
-    """Close the running rows of order tasks whose worker the order side counts as lost.
+    """Close the running rows of order (and listing ZIP) tasks whose worker the order (or
+    ZIP) side counts as lost.
 
     Run it just before the order reaper, so an order it is about to recover is still seen
     as stranded. A row is stale when its order is stranded (no report within the lease),
@@ -44,9 +45,9 @@ def task_rows_reap_stale(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     lease = timedelta(seconds=settings.ORDER_LEASE_SECONDS)
     rows = list(DBTaskResult.objects.running().only("pk", "args_kwargs", "started_at"))
-    order_ids = {row.pk: _order_id(row) for row in rows}
+    order_ids = {row.pk: _kwarg_id(row, "order_id") for row in rows}
     orders = Order.objects.in_bulk([i for i in order_ids.values() if i])
-    stale = []
+    stale = _stale_zip_rows(rows, now=now)
     for row in rows:
         order_id = order_ids[row.pk]
         if order_id is None:
@@ -64,10 +65,29 @@ def task_rows_reap_stale(*, now: datetime | None = None) -> int:
     return _fail(stale, reason="The worker running this task stopped reporting (lease expired).")
 
 
-def _order_id(row: DBTaskResult) -> uuid.UUID | None:
+def _stale_zip_rows(rows: list[DBTaskResult], *, now: datetime) -> list:
+    """Rows of listing ZIP builds whose ZIP has been silent past its deadline (its worker
+    died), or has moved on (queued again, finished, deleted) more than a deadline ago."""
+    deadline = now - timedelta(seconds=settings.LISTING_ZIP_STALE_SECONDS)
+    zip_ids = {row.pk: _kwarg_id(row, "zip_id") for row in rows}
+    archives = ListingZip.objects.in_bulk([i for i in zip_ids.values() if i])
+    stale = []
+    for row in rows:
+        if zip_ids[row.pk] is None:
+            continue
+        archive = archives.get(zip_ids[row.pk])
+        if archive is None or archive.status != ListingZip.Status.BUILDING:
+            if (row.started_at or now) < deadline:
+                stale.append(row.pk)
+        elif archive.heartbeat_at is None or archive.heartbeat_at < deadline:
+            stale.append(row.pk)
+    return stale
+
+
+def _kwarg_id(row: DBTaskResult, name: str) -> uuid.UUID | None:
     kwargs = (row.args_kwargs or {}).get("kwargs") or {}
     try:
-        return uuid.UUID(str(kwargs["order_id"]))
+        return uuid.UUID(str(kwargs[name]))
     except (KeyError, ValueError):
         return None
 

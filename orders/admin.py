@@ -2,9 +2,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, Model, Q
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from homedesign.accounts.credits import NotEnoughCredits
 from homedesign.accounts.models import CreditEntry
@@ -13,9 +15,11 @@ from . import lifecycle, services
 from .models import (
     Batch,
     CatalogEntry,
+    ListingZip,
     Order,
     OrderResult,
     ProviderAccount,
+    Rendition,
     Review,
     ShareLink,
     token_digest,
@@ -101,7 +105,7 @@ class OrderAdmin(admin.ModelAdmin):
 @admin.register(ShareLink)
 class ShareLinkAdmin(admin.ModelAdmin):
     list_display = ("created_at", "owner", "subject", "live", "expires_at", "view_count")
-    list_filter = ("revoked_at", "include_originals", "picks_only", "created_at")
+    list_filter = ("revoked_at", "include_originals", "picks_only", "label_mode", "created_at")
     search_fields = ("owner__email", "project__name")
     list_select_related = ("owner", "project", "order")
     readonly_fields = (
@@ -284,3 +288,150 @@ class ReviewAdmin(admin.ModelAdmin):
     @admin.display(description="comment")
     def short_comment(self, review: Review) -> str:
         return review.comment[:80]
+
+
+def _admin_link(obj: Model, label: object) -> str:
+    """A link to the object's own admin page."""
+    meta = obj._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label)
+
+
+@admin.register(Rendition)
+class RenditionAdmin(admin.ModelAdmin):
+    """The files results are delivered as. Made by the worker from the result's pixels, so
+    nothing here is edited; a deleted one (its file too) is made again when next asked for."""
+
+    list_display = (
+        "created_at", "preview", "caption", "kind", "corner", "dimensions", "size", "owner",
+        "order_link", "project_link",
+    )  # fmt: skip
+    list_filter = ("kind", "label", "created_at")
+    search_fields = (
+        "result__id", "result__order__id", "result__order__owner__email",
+        "result__order__photo__project__name",
+    )  # fmt: skip
+    list_select_related = ("result__order__owner", "result__order__photo__project")
+    date_hierarchy = "created_at"
+    fields = (
+        "preview", "caption", "order_link", "project_link", "owner", "kind", "corner", "file",
+        "dimensions", "size", "created_at",
+    )  # fmt: skip
+    readonly_fields = fields
+    view_on_site = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, rendition: Rendition) -> None:
+        services.renditions_delete(Rendition.objects.filter(pk=rendition.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        services.renditions_delete(queryset)
+
+    @admin.display(description="")
+    def preview(self, rendition: Rendition):
+        return format_html(
+            '<a href="{}"><img class="admin-thumb" src="{}" alt="" height="48" loading="lazy"></a>',
+            rendition.result.file_url("full"),
+            rendition.result.file_url("thumbnail"),
+        )
+
+    @admin.display(description="result", ordering="result__order__service")
+    def caption(self, rendition: Rendition) -> str:
+        return rendition.result.caption
+
+    @admin.display(description="label", ordering="label")
+    def corner(self, rendition: Rendition) -> str:
+        return rendition.label.replace("_", " ") or "none"
+
+    @admin.display(description="pixels")
+    def dimensions(self, rendition: Rendition) -> str:
+        return f"{rendition.width} × {rendition.height}"
+
+    @admin.display(description="size", ordering="byte_size")
+    def size(self, rendition: Rendition) -> str:
+        return filesizeformat(rendition.byte_size)
+
+    @admin.display(description="agent", ordering="result__order__owner__email")
+    def owner(self, rendition: Rendition) -> str:
+        return str(rendition.result.order.owner)
+
+    @admin.display(description="order")
+    def order_link(self, rendition: Rendition) -> str:
+        order = rendition.result.order
+        return _admin_link(order, order.service_info.label)
+
+    @admin.display(description="project", ordering="result__order__photo__project__name")
+    def project_link(self, rendition: Rendition) -> str:
+        project = rendition.result.order.photo.project
+        return _admin_link(project, project.name)
+
+
+@admin.register(ListingZip)
+class ListingZipAdmin(admin.ModelAdmin):
+    """Listing ZIPs as the worker builds them: support sees a stuck or failed one, why,
+    and can queue a failed one again for the agent."""
+
+    list_display = (
+        "created_at", "owner", "project_link", "status", "progress", "result_count", "size",
+        "include_originals", "file_size", "builds", "heartbeat_at", "finished_at",
+    )  # fmt: skip
+    list_filter = ("status", "size", "include_originals", "created_at")
+    search_fields = ("id", "owner__email", "project__name")
+    list_select_related = ("owner", "project")
+    date_hierarchy = "created_at"
+    fields = (
+        "id", "owner", "project_link", "status", "progress", "message", "size",
+        "include_originals", "result_links", "file", "file_size", "builds", "heartbeat_at",
+        "created_at", "finished_at",
+    )  # fmt: skip
+    readonly_fields = fields
+    actions = ["build_again"]
+    view_on_site = False
+
+    def has_add_permission(self, request) -> bool:
+        return False  # asked for by agents, from their chosen results
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, archive: ListingZip) -> None:
+        services.listing_zips_delete(ListingZip.objects.filter(pk=archive.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        services.listing_zips_delete(queryset)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(result_total=Count("results"))
+
+    @admin.display(description="results", ordering="result_total")
+    def result_count(self, archive: ListingZip) -> int:
+        return archive.result_total  # type: ignore[attr-defined]  # annotated in get_queryset
+
+    @admin.display(description="file size", ordering="byte_size")
+    def file_size(self, archive: ListingZip) -> str:
+        return filesizeformat(archive.byte_size) if archive.byte_size else "–"
+
+    @admin.display(description="project", ordering="project__name")
+    def project_link(self, archive: ListingZip) -> str:
+        return _admin_link(archive.project, archive.project.name)
+
+    @admin.display(description="results")
+    def result_links(self, archive: ListingZip) -> str:
+        results = archive.results.select_related("order__photo")
+        return format_html_join(
+            "", "<div>{}</div>", ((_admin_link(r.order, r.caption),) for r in results)
+        )
+
+    @admin.action(description="Build failed ZIPs again")
+    def build_again(self, request, queryset) -> None:
+        count = sum(services.listing_zip_retry(archive) for archive in queryset)
+        self.message_user(request, f"{count} ZIP(s) queued again.", messages.SUCCESS)
+        if skipped := queryset.count() - count:
+            self.message_user(
+                request, f"{skipped} ZIP(s) had not failed; left as they are.", messages.WARNING
+            )

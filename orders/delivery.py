@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
@@ -25,7 +26,7 @@ from homedesign.projects.images import load_upright
 from homedesign.projects.models import Photo, Project
 
 from .catalog import source_type_uri
-from .models import ListingZip, Order, OrderResult, Rendition, photo_stem
+from .models import ListingZip, Order, OrderResult, Rendition, ShareLink, photo_stem
 from .providers import REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -42,19 +43,33 @@ def result_kinds(result: OrderResult) -> list[str]:
     return [str(kind) for kind in kinds]
 
 
-def label_corner(result: OrderResult, project: Project) -> str:
-    """Where the listing wants this result's disclosure label, or "" for none."""
+def label_corner(result: OrderResult, project: Project, *, mode: str = "") -> str:
+    """Where the listing wants this result's disclosure label, or "" for none; `mode`, a
+    share link's own choice, overrides the listing's on/off (never its corner)."""
     info = result.order.service_info
-    if not info.disclosure or project.label_mode == Project.LabelMode.OFF:
+    mode = mode or project.label_mode
+    if not info.disclosure or mode == Project.LabelMode.OFF:
         return ""
-    if project.label_mode == Project.LabelMode.RECOMMENDED and not info.label_by_default:
+    if mode == Project.LabelMode.RECOMMENDED and not info.label_by_default:
         return ""
     return project.label_corner
 
 
-def rendition_for(result: OrderResult, kind: str, project: Project) -> Rendition | None:
-    """The delivered file of this kind as the listing now wants it, if the worker made it."""
-    return result.renditions.filter(kind=kind, label=label_corner(result, project)).first()
+def label_corners(result: OrderResult, project: Project) -> set[str]:
+    """Every label the result is delivered with: the listing's, and those its live share
+    links choose for themselves."""
+    modes = ShareLink.objects.live().of_project(project).exclude(label_mode="")
+    chosen = {"", *modes.values_list("label_mode", flat=True)}
+    return {label_corner(result, project, mode=mode) for mode in chosen}
+
+
+def rendition_for(
+    result: OrderResult, kind: str, project: Project, *, mode: str = ""
+) -> Rendition | None:
+    """The delivered file of this kind as the listing (or a share link's `mode`) now wants
+    it, if the worker made it."""
+    corner = label_corner(result, project, mode=mode)
+    return result.renditions.filter(kind=kind, label=corner).first()
 
 
 # --- Metadata ---------------------------------------------------------------------------------
@@ -79,11 +94,14 @@ def result_provenance(result: OrderResult) -> Provenance:
     # model; remote providers (and any model the operator installs) are trained models.
     term = info.local_source_type if order.provider == "local" else info.source_type
     made = timezone.localtime(order.finished_at or result.created_at)
-    disclosure = f"{info.disclosure}. " if info.disclosure else ""
+    # The caption starts with the disclosure ("Virtually staged · …") or, for a service
+    # without one, with the service's name: either is said once.
+    caption = result.caption
+    how = "Made" if caption.startswith(info.label) else info.label
     return Provenance(
-        title=result.caption,
-        description=f"{disclosure}{result.caption}: {info.label} by {provider_label} "
-        f"(homedesign), {made:%Y-%m-%d}. Not the unaltered photo.",
+        title=caption,
+        description=f"{caption}. {how} by {provider_label} with homedesign, {made:%Y-%m-%d}; "
+        "not the unaltered photo.",
         source_type=term,
         service=info.label,
         provider=provider_label,
@@ -267,11 +285,13 @@ def rendition_ensure(result: OrderResult, kind: str, project: Project) -> Rendit
 
 
 def results_deliver(results: list[OrderResult]) -> None:
-    """Make what each result's listing delivers now (run when an order finishes, a share
-    link is made, or the listing's label changes). One result failing spoils no other."""
+    """Make what each result's listing and share links deliver now (run when an order
+    finishes, a share link is made, or the listing's label changes). One result failing
+    spoils no other."""
     for result in results:
         try:
-            renditions_make(result, corner=label_corner(result, result.order.photo.project))
+            for corner in sorted(label_corners(result, result.order.photo.project)):
+                renditions_make(result, corner=corner)
         except Exception:
             logger.exception("Could not make the delivered files of result %s", result.pk)
 
@@ -287,15 +307,25 @@ def project_results(project: Project) -> list[OrderResult]:
 # --- The listing ZIP --------------------------------------------------------------------------
 
 
+class BuildSuperseded(Exception):
+    """The reaper counted this build as lost and queued or failed the ZIP meanwhile."""
+
+
 def listing_zip_build(archive: ListingZip) -> None:
     """Write the ZIP to a temporary file one entry at a time (memory: one image), then
     store it. Entries pair by name: 02-living-room.jpg, 02-living-room-virtually-staged.jpg."""
     claimed = ListingZip.objects.filter(pk=archive.pk, status=ListingZip.Status.QUEUED).update(
-        status=ListingZip.Status.BUILDING
+        status=ListingZip.Status.BUILDING, builds=F("builds") + 1, heartbeat_at=timezone.now()
     )
     if not claimed:
         return
-    project = archive.project
+    # This build's own row: a build the reaper gave up on (its worker only slow) then
+    # writes nothing over the one that replaced it.
+    mine = ListingZip.objects.filter(
+        pk=archive.pk,
+        status=ListingZip.Status.BUILDING,
+        builds=ListingZip.objects.values_list("builds", flat=True).get(pk=archive.pk),
+    )
     results = list(
         archive.results.filter(order__status=Order.Status.SUCCEEDED)
         .select_related("order__photo__project")
@@ -304,28 +334,38 @@ def listing_zip_build(archive: ListingZip) -> None:
     try:
         with tempfile.TemporaryFile() as spool:
             with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED, allowZip64=True) as zipped:
-                _zip_entries(archive, project, results, zipped)
+                _zip_entries(archive, mine, results, zipped)
             size = spool.tell()
             spool.seek(0)
             archive.file.save(archive.download_name, File(spool), save=False)
+    except BuildSuperseded:
+        logger.warning("Listing ZIP %s: this build was given up as lost; stopped", archive.pk)
+        return
     except Exception as error:
         logger.exception("Listing ZIP %s failed", archive.pk)
-        ListingZip.objects.filter(pk=archive.pk).update(
+        mine.update(
             status=ListingZip.Status.FAILED,
             message=f"The ZIP could not be made ({type(error).__name__}); please try again.",
             finished_at=timezone.now(),
         )
         return
-    ListingZip.objects.filter(pk=archive.pk).update(
+    finished = mine.update(
         status=ListingZip.Status.READY, progress=100, file=archive.file.name,
         byte_size=size, finished_at=timezone.now(),
     )  # fmt: skip
+    if not finished:  # reaped meanwhile: another build, or the agent's next ZIP, stands
+        archive.file.storage.delete(str(archive.file.name))
+        return
     _drop_older_zips(archive)
 
 
 def _zip_entries(
-    archive: ListingZip, project: Project, results: list[OrderResult], zipped: zipfile.ZipFile
+    archive: ListingZip,
+    mine: QuerySet[ListingZip],
+    results: list[OrderResult],
+    zipped: zipfile.ZipFile,
 ) -> None:
+    project = archive.project
     kind = {"full": Kind.FULL, "web": Kind.WEB}.get(archive.size, Kind.MLS)
     names: set[str] = set()
     originals: set[object] = set()
@@ -342,7 +382,8 @@ def _zip_entries(
         name = _unique(f"{result.download_stem}.{rendition.extension}", names)
         with rendition.file.open("rb") as file:
             _write(zipped, name, file)
-        ListingZip.objects.filter(pk=archive.pk).update(progress=round(99 * (done + 1) / steps))
+        if not mine.update(progress=round(99 * (done + 1) / steps), heartbeat_at=timezone.now()):
+            raise BuildSuperseded
 
 
 def _original_encoded(photo: Photo, kind: str) -> Encoded:

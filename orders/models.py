@@ -1,7 +1,7 @@
 import base64
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -345,6 +345,16 @@ class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
     def for_user(self, user: AnyUser) -> "ShareLinkQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
+    def live(self) -> "ShareLinkQuerySet":
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+    def of_project(self, project: Project) -> "ShareLinkQuerySet":
+        """Links to the listing or to one of its orders."""
+        return self.filter(models.Q(project=project) | models.Q(order__photo__project=project))
+
     def by_token(self, token: str) -> "ShareLink | None":
         digest = token_digest(token)
         return self.filter(models.Q(token_digest=digest) | models.Q(former_digest=digest)).first()
@@ -380,6 +390,20 @@ class ShareLink(models.Model):
     )
     show_address = models.BooleanField(
         default=False, help_text="Show the listing's address on the page."
+    )
+
+    class Label(models.TextChoices):
+        LISTING = "", "As set for the listing"
+        ALL = Project.LabelMode.ALL.value, "On every altered photo"
+        OFF = Project.LabelMode.OFF.value, "Off"
+
+    label_mode = models.CharField(
+        "disclosure label",
+        max_length=12,
+        choices=Label.choices,
+        blank=True,
+        default=Label.LISTING,
+        help_text="The label on the page's pictures and downloads; by default the listing's.",
     )
     results = models.ManyToManyField(
         OrderResult,
@@ -523,6 +547,11 @@ class ListingZipQuerySet(models.QuerySet["ListingZip"]):
     def for_user(self, user: AnyUser) -> "ListingZipQuerySet":
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
+    def stranded(self, now: datetime | None = None) -> "ListingZipQuerySet":
+        """Building, but its worker has not written an entry within the deadline: it died."""
+        deadline = (now or timezone.now()) - timedelta(seconds=settings.LISTING_ZIP_STALE_SECONDS)
+        return self.filter(status=ListingZip.Status.BUILDING, heartbeat_at__lt=deadline)
+
 
 def zip_file_path(archive: "ListingZip", filename: str) -> str:
     return f"zips/{archive.project_id}/{archive.pk}/{filename}"
@@ -554,9 +583,14 @@ class ListingZip(models.Model):
     results = models.ManyToManyField(OrderResult, related_name="listing_zips")
     size = models.CharField(max_length=8, choices=SIZES, default="mls")
     include_originals = models.BooleanField(default=False)
+    MAX_BUILDS = 2  # a ZIP whose worker died is built once more, then failed
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
-    message = models.TextField(blank=True)
+    message = models.TextField("message for the agent", blank=True)
+    # Each build counts; its worker writes heartbeat_at with every entry it adds.
+    builds = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField("last entry written at", null=True, blank=True)
     file = models.FileField(upload_to=zip_file_path, max_length=300, blank=True)
     byte_size = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from homedesign.accounts.credits import NotEnoughCredits
@@ -30,6 +30,7 @@ from .models import (
     ListingZip,
     Order,
     OrderResult,
+    Rendition,
     Review,
     ShareLink,
     token_digest,
@@ -273,6 +274,60 @@ def orders_reap_stranded() -> int:
     return sum(order_reap(order) for order in Order.objects.stranded())
 
 
+def listing_zip_reap(archive: ListingZip) -> bool:
+    """A ZIP whose worker died while building it: queue it once more or, when that build
+    was lost too, fail it with a message the agent sees where they ask for another.
+    Returns whether it did anything (nothing when the build has moved on meanwhile)."""
+    lost = ListingZip.objects.stranded().filter(pk=archive.pk, builds=archive.builds)
+    if archive.builds < ListingZip.MAX_BUILDS:
+        with transaction.atomic():
+            requeued = bool(lost.update(status=ListingZip.Status.QUEUED, progress=0))
+            if requeued:
+                logger.warning("Listing ZIP %s lost its worker; queued again", archive.pk)
+                tasks.listing_zip_enqueue(archive.pk)
+        return requeued
+    logger.warning("Listing ZIP %s lost its worker %d times; failed", archive.pk, archive.builds)
+    return bool(
+        lost.update(
+            status=ListingZip.Status.FAILED,
+            message="The ZIP could not be finished: the server preparing it stopped twice. "
+            "Your photos are fine; make the ZIP again.",
+            finished_at=timezone.now(),
+        )
+    )
+
+
+def listing_zip_retry(archive: ListingZip) -> bool:
+    """Staff build a failed ZIP again for its agent."""
+    with transaction.atomic():
+        failed = ListingZip.objects.filter(pk=archive.pk, status=ListingZip.Status.FAILED)
+        requeued = failed.update(
+            status=ListingZip.Status.QUEUED, progress=0, builds=0, message="", finished_at=None
+        )
+        if requeued:
+            tasks.listing_zip_enqueue(archive.pk)
+    return bool(requeued)
+
+
+def listing_zips_delete(archives: "QuerySet[ListingZip]") -> None:
+    """ZIPs and their files (staff freeing room; the agent can ask for one again)."""
+    files = [str(archive.file.name) for archive in archives if archive.file.name]
+    archives.delete()
+    transaction.on_commit(lambda: _delete_files(files))
+
+
+def renditions_delete(renditions: "QuerySet[Rendition]") -> None:
+    """Delivered files and their rows; the worker makes them again when next asked for."""
+    files = [str(rendition.file.name) for rendition in renditions if rendition.file.name]
+    renditions.delete()
+    transaction.on_commit(lambda: _delete_files(files))
+
+
+def listing_zips_reap_stranded() -> int:
+    """Recover every listing ZIP whose worker died; run beside orders_reap_stranded."""
+    return sum(listing_zip_reap(archive) for archive in ListingZip.objects.stranded())
+
+
 def webhook_receive(*, provider: Provider, payload: dict, order_id: str | None = None) -> int:
     """Match a provider's webhook to its orders, keep what only the webhook tells, and have
     the worker look at them now. Returns how many orders it concerned (0: unknown).
@@ -312,6 +367,7 @@ def share_link_create(
     for_review: bool = False,
     allow_downloads: bool = True,
     show_address: bool = False,
+    label_mode: str = ShareLink.Label.LISTING,
 ) -> ShareLink:
     """A link to the subject's results, or to the ones picked among them. Originals it
     offers are prepared by the worker, once."""
@@ -324,6 +380,7 @@ def share_link_create(
         for_review=for_review,
         allow_downloads=allow_downloads,
         show_address=show_address,
+        label_mode=label_mode,
     )
     link.token_digest = token_digest(link.token)
     # Only results of the subject can be picked (a forged id of another's is ignored).
@@ -334,7 +391,8 @@ def share_link_create(
         link.results.set(picks)
         if include_originals:
             tasks.share_originals_enqueue(link.pk)
-        # Made when each order finished; made again here if the label changed since.
+        # Made when each order finished; made here with the link's own label, or again
+        # if the listing's changed since.
         tasks.deliver_results_enqueue([str(r.pk) for r in link.shared_results()])
     return link
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("reviews/", views.review_list, name="review_list"),
     path("s/<str:token>/", views.share_page, name="share_page"),
     path("s/<str:token>/review/", views.share_review, name="share_review"),
+    path("s/<str:token>/logo/", views.share_logo, name="share_logo"),
     path("s/<str:token>/<str:kind>/<uuid:pk>/", views.share_file, name="share_file"),
     path("handover/<str:token>/<str:filename>", webhooks.handover, name="handover"),
     path("hooks/<slug:provider>/<str:secret>/", webhooks.webhook, name="webhook"),

@@ -71,14 +71,25 @@ class Delivered:
     before_url: str
     after_url: str
     downloads: list[Download]
+    # The corner its pictures and downloads carry the disclosure label in ("" for none).
+    label_corner: str = ""
+    # The comparison's Before/After tags sit at the top, unless the page's labels are there
+    # (the same for every result of a page, labelled or not, so the tags line up).
+    tags_at_bottom: bool = False
     original_url: str = ""
     delete_url: str = ""
     review: Review | None = None  # on a review link, the visitor's latest answer
 
     @property
     def labelled(self) -> bool:
-        """Whether its downloads carry the disclosure label (the listing's choice)."""
-        return bool(delivery.label_corner(self.result, self.result.order.photo.project))
+        return bool(self.label_corner)
+
+
+def _labels_on_top(project: Project, mode: str = "") -> bool:
+    """Whether the labels of a page of this listing (with a share link's `mode`) are in a
+    top corner."""
+    labelled = (mode or project.label_mode) != Project.LabelMode.OFF
+    return labelled and project.label_corner.startswith("top")
 
 
 def _owner_delivered(result: OrderResult, *, deletable: bool = True) -> Delivered:
@@ -95,6 +106,8 @@ def _owner_delivered(result: OrderResult, *, deletable: bool = True) -> Delivere
             for kind in delivery.result_kinds(result)
         ],
         delete_url=reverse("orders:result_delete", args=[result.pk]) if deletable else "",
+        label_corner=delivery.label_corner(result, result.order.photo.project),
+        tags_at_bottom=_labels_on_top(result.order.photo.project),
     )
 
 
@@ -531,10 +544,13 @@ def result_file(request: AuthedRequest, pk: uuid.UUID, kind: str) -> HttpRespons
     )
 
 
-def _after_picture(request: HttpRequest, result: OrderResult, *, tag: str) -> HttpResponseBase:
+def _after_picture(
+    request: HttpRequest, result: OrderResult, *, tag: str, label_mode: str = ""
+) -> HttpResponseBase:
     """The "after" of a comparison as the seller will see it: the web size with the
-    listing's disclosure label, once the worker made it (until then the display copy)."""
-    web = delivery.rendition_for(result, "web", result.order.photo.project)
+    listing's (or the share link's) disclosure label, once the worker made it (until then
+    the display copy)."""
+    web = delivery.rendition_for(result, "web", result.order.photo.project, mode=label_mode)
     field = web.file if web else result.display
     return serve_file(request, field, etag=f"{tag}-display-{web.pk if web else 0}")
 
@@ -598,8 +614,12 @@ def share_create(request: AuthedRequest, kind: str, pk: uuid.UUID) -> HttpRespon
     else:
         raise Http404
     days = request.POST.get("expires_in_days", "")
+    label_mode = request.POST.get("label_mode", "")
     if days not in SHARE_EXPIRY_DAYS:
         messages.error(request, "Choose when the link expires from the list; no link was made.")
+        return redirect(_safe_next(request) or subject.get_absolute_url())
+    if label_mode not in ShareLink.Label.values:
+        messages.error(request, "Choose the label from the list; no link was made.")
         return redirect(_safe_next(request) or subject.get_absolute_url())
     expires_at = timezone.now() + timedelta(days=int(days)) if days else None
     link = services.share_link_create(
@@ -611,6 +631,7 @@ def share_create(request: AuthedRequest, kind: str, pk: uuid.UUID) -> HttpRespon
         for_review=request.POST.get("for_review") == "on",
         allow_downloads=request.POST.get("allow_downloads") == "on",
         show_address=request.POST.get("show_address") == "on",
+        label_mode=label_mode,
     )
     messages.success(request, "Share link created. Anyone with the link can see these results.")
     return _back(request, link)
@@ -637,7 +658,7 @@ def _safe_next(request: AuthedRequest) -> str:
 
 
 def _link_by_token(token: str) -> ShareLink | None:
-    return ShareLink.objects.select_related("project", "order").by_token(token)
+    return ShareLink.objects.select_related("project", "order", "owner").by_token(token)
 
 
 @login_not_required
@@ -651,15 +672,17 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         results = link.shared_results().select_related("order__photo__project")
         project = link.project or link.subject.photo.project  # type: ignore[union-attr]
         reviews = _latest_reviews(link) if link.for_review else {}
+        items = [
+            _shared_delivered(link, token, result, review=reviews.get(result.pk))
+            for result in results
+        ]
         context = {
             "link": link,
             "token": token,
             "project": project,
             "agent": link.owner,
-            "results": [
-                _shared_delivered(link, token, result, review=reviews.get(result.pk))
-                for result in results
-            ],
+            "results": items,
+            "any_labelled": any(item.labelled for item in items),
             "comment_max": Review.COMMENT_MAX_LENGTH,
         }
         response = render(request, "orders/share_page.html", context)
@@ -688,6 +711,10 @@ def _shared_delivered(
         downloads=downloads,
         original_url=url("original", result.order.photo_id) if link.include_originals else "",
         review=review,
+        label_corner=delivery.label_corner(
+            result, result.order.photo.project, mode=link.label_mode
+        ),
+        tags_at_bottom=_labels_on_top(result.order.photo.project, link.label_mode),
     )
 
 
@@ -704,7 +731,8 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
     if kind in ("display", "thumbnail"):
         result = get_object_or_404(results, pk=pk)
         if kind == "display":
-            return _unindexed(_after_picture(request, result, tag=f"{token[:8]}-{result.pk}"))
+            tag = f"{token[:8]}-{result.pk}"
+            return _unindexed(_after_picture(request, result, tag=tag, label_mode=link.label_mode))
         tag = f"{token[:8]}-{result.pk}-{kind}"
         return _unindexed(_shared_file(request, result.thumbnail, etag=tag))
     if kind in DELIVERED_KINDS:
@@ -713,7 +741,8 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
         result = get_object_or_404(results, pk=pk)
         if kind not in delivery.result_kinds(result):
             raise Http404
-        rendition = delivery.rendition_for(result, kind, result.order.photo.project)
+        project = result.order.photo.project
+        rendition = delivery.rendition_for(result, kind, project, mode=link.label_mode)
         if rendition is None:
             return _unindexed(_preparing(request))
         name = f"{result.order.service}-{result.index + 1}{KIND_BUTTONS[kind][1]}"
@@ -748,6 +777,17 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
     else:
         raise Http404
     return _unindexed(response)
+
+
+@login_not_required
+@require_GET
+def share_logo(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The logo of the agent who shared this link: only theirs, only while it is live."""
+    link = _link_by_token(token)
+    if link is None or not link.is_live or not link.owner.logo:
+        raise Http404
+    logo = link.owner.logo
+    return _unindexed(serve_file(request, logo, etag=f"{token[:8]}-logo-{logo.name}"))
 
 
 @require_GET

@@ -121,3 +121,14 @@ def view_answer(response):
     """The headers the view itself answered with: with files in a bucket, the test client
     follows the view's redirect to the file, and keeps the redirect as `.redirect`."""
     return getattr(response, "redirect", response)
+
+
+def stored_under(folder: str) -> list[str]:
+    """Every stored file under a folder (a key prefix in a bucket), on either storage."""
+    try:
+        folders, files = default_storage.listdir(folder)
+    except FileNotFoundError:  # on disk, a folder never made
+        return []
+    return [f"{folder}/{name}" for name in files] + [
+        name for sub in folders for name in stored_under(f"{folder}/{sub}")
+    ]

@@ -201,3 +201,75 @@ def test_order_admin_filters_and_shows_result_previews(staff_client, project):
     thumbnail = reverse("orders:result_file", args=[order.results.get().pk, "thumbnail"])
     assert thumbnail in detail.text
     assert staff_client.get(thumbnail).status_code == 200
+
+
+def test_rendition_admin_lists_filters_links_and_is_read_only(
+    staff_client, project, settings, django_capture_on_commit_callbacks
+):
+    from orders.models import Rendition
+
+    from .factories import make_finished_order
+
+    order = make_finished_order(make_photo(project), service="virtual_staging")
+    rendition = order.results.get().renditions.get(kind="mls")
+    changelist = reverse("admin:orders_rendition_changelist")
+
+    listing = staff_client.get(changelist, {"kind": "mls", "q": project.name})
+    detail = staff_client.get(reverse("admin:orders_rendition_change", args=[rendition.pk]))
+
+    assert listing.status_code == 200
+    assert "Virtually staged · " in listing.text and "bottom right" in listing.text
+    assert listing.text.count('class="admin-thumb"') == 1  # only the MLS one
+    assert reverse("admin:orders_order_change", args=[order.pk]) in listing.text
+    assert reverse("admin:projects_project_change", args=[project.pk]) in listing.text
+    assert 'name="label"' not in detail.text and "Save" not in detail.text  # view only
+    assert staff_client.get(reverse("admin:orders_rendition_add")).status_code == 403
+
+    path = Stored(rendition.file.name)
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            changelist,
+            {"action": "delete_selected", "_selected_action": [rendition.pk], "post": "yes"},
+        )
+    assert not Rendition.objects.filter(pk=rendition.pk).exists()
+    assert not path.exists()  # the file went with it; the worker makes it again if asked
+
+
+def test_listing_zip_admin_shows_status_links_and_builds_a_failed_one_again(
+    staff_client, project, django_capture_on_commit_callbacks
+):
+    from orders.models import ListingZip
+    from orders.services import listing_zip_create
+    from orders.tasks import listing_zip_task
+
+    from .factories import make_finished_order
+
+    result = make_finished_order(make_photo(project), service="virtual_staging").results.get()
+    archive = listing_zip_create(
+        owner=project.owner, project=project, result_ids=[str(result.pk)], size="mls",
+        include_originals=False,
+    )  # fmt: skip
+    ListingZip.objects.filter(pk=archive.pk).update(
+        status="failed", builds=2, message="The ZIP could not be finished."
+    )
+    changelist = reverse("admin:orders_listingzip_changelist")
+
+    listing = staff_client.get(changelist, {"status__exact": "failed"})
+    detail = staff_client.get(reverse("admin:orders_listingzip_change", args=[archive.pk]))
+
+    assert reverse("admin:projects_project_change", args=[project.pk]) in listing.text
+    assert reverse("admin:orders_order_change", args=[result.order_id]) in detail.text
+    assert "The ZIP could not be finished." in detail.text
+    assert "Save" not in detail.text
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            changelist, {"action": "build_again", "_selected_action": [archive.pk]}, follow=True
+        )
+    assert "1 ZIP(s) queued again." in response.text
+    archive.refresh_from_db()
+    assert (archive.status, archive.builds, archive.message) == ("queued", 0, "")
+
+    listing_zip_task.call(zip_id=str(archive.pk))
+    assert ListingZip.objects.get(pk=archive.pk).status == "ready"

@@ -129,7 +129,10 @@ def test_a_finished_order_is_delivered_in_every_size_with_metadata(staged):
         assert xmp["Service"] == "Virtual staging"
         assert xmp["Provider"] == "AI HomeDesign"
         assert xmp["CreateDate"].startswith(str(staged.finished_at.year))
-        assert "Virtually staged" in xmp["description"]["Alt"]["li"]["text"]
+        description = xmp["description"]["Alt"]["li"]["text"]
+        assert description.startswith("Virtually staged · Scandinavian living room. ")
+        assert description.count("Virtually staged") == 1  # the disclosure, said once
+        assert "Virtual staging by AI HomeDesign" in description
         # No EXIF of the original: not its GPS, not its camera.
         assert not image.getexif()
         assert corner_is_dark(image, "bottom_right")
@@ -162,6 +165,10 @@ def test_exiftool_reads_what_every_format_says(photo, settings):
         assert tags["XMP-homedesign:Service"] == rendition.result.order.service_info.label
         assert tags["XMP-homedesign:Provider"]
         assert tags["XMP-xmp:CreateDate"]
+        disclosure = rendition.result.order.service_info.disclosure
+        head = disclosure or rendition.result.order.service_info.label
+        assert tags["XMP-dc:Description"].count(head) == 1, tags["XMP-dc:Description"]
+        assert tags["XMP-dc:Title"] == rendition.result.caption
         assert not [tag for tag in tags if tag.startswith(("GPS", "EXIF", "IFD0", "Composite:GPS"))]
 
 

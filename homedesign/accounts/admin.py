@@ -7,6 +7,7 @@ from homedesign.projects.services import projects_delete_for_user
 
 from .credits import credits_adjust, credits_welcome
 from .models import User
+from .services import user_logo_set
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -72,6 +73,8 @@ class UserAdmin(BaseUserAdmin):
 
     def delete_model(self, request, user: User) -> None:
         projects_delete_for_user(user=user)
+        if user.logo:
+            user_logo_set(user=user, data=None)
         super().delete_model(request, user)
 
     def delete_queryset(self, request, queryset) -> None:

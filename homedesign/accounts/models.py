@@ -11,6 +11,10 @@ def starting_credits() -> int:
     return settings.STARTING_CREDITS
 
 
+def logo_file_path(user: "User", filename: str) -> str:
+    return f"logos/{user.pk}/{filename}"
+
+
 class UserManager(BaseUserManager["User"]):
     """Users sign in with their e-mail address, matched without regard to case."""
 
@@ -56,6 +60,8 @@ class User(AbstractUser):
     contact_email = models.EmailField(
         "e-mail for sellers", blank=True, help_text="Leave empty to show no e-mail address."
     )
+    # Checked and re-encoded from pixels on upload (accounts.forms.ProfileForm).
+    logo = models.FileField(upload_to=logo_file_path, max_length=300, blank=True)
     credits = models.PositiveIntegerField(
         default=starting_credits, help_text="Credits left to spend on orders."
     )

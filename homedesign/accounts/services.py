@@ -1,9 +1,14 @@
 """Sign-up by e-mail: the page never says whether an address has an account; the mail does,
 to the address's owner. The account is made only from the link in that mail, so nobody can
-open an account on someone else's address, nor learn who has one."""
+open an account on someone else's address, nor learn who has one. And the agent's profile,
+with the logo share pages show."""
+
+import uuid
 
 from django.conf import settings
 from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -11,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .credits import credits_welcome
-from .forms import SignupCompleteForm
+from .forms import ProfileForm, SignupCompleteForm
 from .models import User
 
 SIGNUP_SALT = "homedesign.accounts.signup"
@@ -55,3 +60,26 @@ def signup_complete(*, form: SignupCompleteForm) -> User | None:
     except IntegrityError:
         return None
     return user
+
+
+def profile_update(*, form: ProfileForm) -> User:
+    """Save the agent's details and their logo: a new one replaces the old (under a new
+    name, so no browser keeps showing the old), or it is removed."""
+    user = form.save()
+    logo, remove = form.cleaned_data.get("logo"), form.cleaned_data.get("remove_logo")
+    if logo or remove:
+        user_logo_set(user=user, data=logo)
+    return user
+
+
+def user_logo_set(*, user: User, data: bytes | None) -> None:
+    """Store the checked PNG of the agent's logo (None removes it), and delete the old file
+    once the change is committed."""
+    old = user.logo.name
+    if data:
+        user.logo.save(f"{uuid.uuid4().hex}.png", ContentFile(data), save=False)
+    else:
+        user.logo.name = ""
+    user.save(update_fields=["logo"])
+    if old:
+        transaction.on_commit(lambda: default_storage.delete(old))

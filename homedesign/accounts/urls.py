@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("profile/logo/", views.profile_logo, name="profile_logo"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(

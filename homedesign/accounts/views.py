@@ -3,13 +3,14 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from homedesign.http import AuthedRequest
+from homedesign.projects.serving import serve_file
 
 from . import services
 from .forms import LoginForm, ProfileForm, ResetForm, SignupCompleteForm, SignupForm
@@ -106,13 +107,23 @@ def login_locked_out(
 
 @require_http_methods(["GET", "POST"])
 def profile(request: AuthedRequest) -> HttpResponse:
+    user = User.objects.get(pk=request.user.pk)  # the form may change it, request.user not
     if request.method == "POST":
-        form = ProfileForm(request.POST, instance=request.user)
+        form = ProfileForm(request.POST, request.FILES, instance=user)
         if form.is_valid():
-            form.save()
+            services.profile_update(form=form)
             messages.success(request, "Your profile was saved.")
             return redirect("accounts:profile")
     else:
-        form = ProfileForm(instance=request.user)
+        form = ProfileForm(instance=user)
     entries = request.user.credit_entries.select_related("order")[:50]
-    return render(request, "accounts/profile.html", {"form": form, "entries": entries})
+    context = {"form": form, "entries": entries, "has_logo": bool(request.user.logo)}
+    return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+def profile_logo(request: AuthedRequest) -> HttpResponseBase:
+    """The agent's own logo, for their profile page."""
+    if not request.user.logo:
+        raise Http404
+    return serve_file(request, request.user.logo, etag=f"logo-{request.user.logo.name}")

@@ -450,6 +450,59 @@ def _encode(image: Image.Image) -> tuple[bytes, str]:
     return buffer.getvalue(), "jpg"
 
 
+LOGO_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+LOGO_LABEL = "PNG, JPEG or WebP"
+
+
+def prepare_logo(
+    file: IO[bytes], *, name: str, byte_size: int, max_bytes: int, max_pixels: int, box: int
+) -> bytes:
+    """An agent's logo, checked like any upload (size in bytes, format, pixels from the
+    header, then decoded in full) and re-encoded from its pixels as a PNG no larger than
+    `box`: no metadata, no second frame, nothing of the file but the picture.
+
+    Raises PhotoRejected with a message naming the file and what is wrong with it.
+    """
+    if byte_size == 0:
+        raise PhotoRejected(f"{name} is empty (0 bytes). Export the logo again and retry.")
+    if byte_size > max_bytes:
+        raise PhotoRejected(
+            f"{name} is {filesizeformat(byte_size)}; a logo may be at most "
+            f"{filesizeformat(max_bytes)}. Export it smaller, as PNG or JPEG."
+        )
+    file.seek(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(file, formats=list(LOGO_FORMATS)) as image:
+                if image.width * image.height > max_pixels:
+                    raise PhotoRejected(
+                        f"{name} is {image.width:,} × {image.height:,} pixels; a logo may have "
+                        f"at most {_megapixels(max_pixels)}. Export it smaller."
+                    )
+                if image.format == "JPEG":
+                    image.draft(image.mode, _fitted_size(image.size, box))
+                image.load()
+                upright = _upright(image, _orientation(image), image.info.get("icc_profile"))
+        except UnidentifiedImageError:
+            raise PhotoRejected(
+                f"{name} is not a {LOGO_LABEL} image. Export your logo in one of these formats."
+            ) from None
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise PhotoRejected(
+                f"{name} has too many pixels for a logo. Export it smaller."
+            ) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise PhotoRejected(
+                f"{name} is damaged or incomplete. Export your logo again and retry."
+            ) from exc
+    logo = _fitted(upright, box)
+    clean = Image.frombytes(logo.mode, logo.size, logo.tobytes())
+    buffer = io.BytesIO()
+    clean.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
 def _sha256(file: IO[bytes]) -> str:
     file.seek(0)
     digest = hashlib.sha256()

@@ -30,7 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from homedesign.taskrows import task_rows_fail_of_worker, task_rows_reap_stale
-from orders.services import orders_reap_stranded
+from orders.services import listing_zips_reap_stranded, orders_reap_stranded
 
 logger = logging.getLogger("homedesign.serve")
 
@@ -198,12 +198,14 @@ class Command(BaseCommand):
                 if child.restart_at is not None and now >= child.restart_at:
                     child.start()
             if reaps and now >= next_reap:
-                # Orders whose worker was killed mid-job go round again (or are refunded);
-                # the task rows that worker left RUNNING are closed first, while their
-                # orders still look stranded. (RQ tidies its own registries.)
+                # Orders and listing ZIPs whose worker was killed mid-job go round again
+                # (or are failed, orders refunded); the task rows that worker left RUNNING
+                # are closed first, while their orders still look stranded. (RQ tidies its
+                # own registries.)
                 if _database_queue():
                     self.tidy(task_rows_reap_stale)
                 self.tidy(orders_reap_stranded)
+                self.tidy(listing_zips_reap_stranded)
                 next_reap = now + settings.ORDER_REAP_SECONDS
             time.sleep(0.2)
 
