@@ -787,7 +787,7 @@ def share_logo(request: HttpRequest, token: str) -> HttpResponseBase:
     if link is None or not link.is_live or not link.owner.logo:
         raise Http404
     logo = link.owner.logo
-    return _unindexed(serve_file(request, logo, etag=f"{token[:8]}-logo-{logo.name}"))
+    return _unindexed(_shared_file(request, logo, etag=f"{token[:8]}-logo-{logo.name}"))
 
 
 @require_GET
