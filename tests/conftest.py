@@ -168,3 +168,11 @@ def local_files(settings):
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     }
+
+
+@pytest.fixture
+def database_queue(settings):
+    """The database queue whatever the run uses, for what only it has (its task rows)."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }

@@ -270,7 +270,7 @@ def test_handover_urls_are_signed_and_expire(fake, agent, photo, settings):
     run_order_task.call(order_id=order.pk)
     image_url = fake.seen[0].json["image_url"]
 
-    assert httpx.get(image_url).status_code == 200
+    assert httpx.get(image_url, follow_redirects=True).status_code == 200
     token = image_url.split("/handover/")[1].split("/")[0]
     assert httpx.get(image_url.replace(token, token[:-2] + "xx")).status_code == 404
     assert httpx.get(image_url.replace("photo.jpg", "mask.png")).status_code == 404
@@ -350,7 +350,7 @@ def test_the_handed_over_photo_carries_no_address_or_position(fake, agent, proje
     order = place(agent, photo, "declutter", auto=True)
     run_order_task.call(order_id=order.pk)
 
-    handed = httpx.get(fake.seen[0].json["image_url"])
+    handed = httpx.get(fake.seen[0].json["image_url"], follow_redirects=True)
 
     image = Image.open(io.BytesIO(handed.content))
     assert image.format == "JPEG" and image.size == (600, 400)
@@ -359,10 +359,10 @@ def test_the_handed_over_photo_carries_no_address_or_position(fake, agent, proje
 
 
 def test_a_result_download_that_times_out_is_tried_again_later(fake, agent, photo, settings):
-    settings.PROVIDER_TIMEOUT_SECONDS = 0.5
     fake.polls_until_done = 0
     order = place(agent, photo, "declutter", auto=True)
     run_order_task.call(order_id=order.pk)
+    settings.PROVIDER_TIMEOUT_SECONDS = 0.5  # for the download of the result
     generation = Order.objects.get(pk=order.pk).provider_ref
     fake.slow[f"/cdn/{generation}/1.jpg"] = [1.5]
 

@@ -189,6 +189,7 @@ def zip_builds_queued(archive: ListingZip) -> int:
     ).count()
 
 
+@pytest.mark.usefixtures("database_queue")  # its task rows too
 def test_a_zip_whose_worker_died_is_built_again(
     agent_client, listing, django_capture_on_commit_callbacks
 ):
@@ -215,6 +216,7 @@ def test_a_zip_whose_worker_died_is_built_again(
     assert len(downloaded(agent_client, archive).namelist()) == 3
 
 
+@pytest.mark.usefixtures("database_queue")  # its task rows too
 def test_a_zip_lost_twice_fails_and_the_agent_can_ask_again(agent_client, listing):
     project, results = listing
     archive = asked_for(agent_client, project, results)
@@ -248,6 +250,7 @@ def test_a_zip_lost_twice_fails_and_the_agent_can_ask_again(agent_client, listin
     assert 'data-testid="zip-failed"' not in gallery.text
 
 
+@pytest.mark.usefixtures("database_queue")  # its task rows too
 def test_a_zip_still_building_is_left_alone(agent_client, listing):
     project, results = listing
     archive = asked_for(agent_client, project, results)

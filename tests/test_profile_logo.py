@@ -12,7 +12,7 @@ from PIL import Image, PngImagePlugin
 from homedesign.accounts.models import User
 from orders.services import share_link_create, share_link_revoke
 
-from .factories import make_project
+from .factories import make_project, stored_under, view_answer
 from .images import encoded, heic_bytes, jpeg_bytes, png_claiming_size
 
 
@@ -40,8 +40,8 @@ def details(**extra) -> dict:
     }
 
 
-def stored_logos(media_root) -> list:
-    return sorted((media_root / "logos").rglob("*.*")) if (media_root / "logos").exists() else []
+def stored_logos() -> list:
+    return sorted(stored_under("logos"))
 
 
 def served_image(response) -> Image.Image:
@@ -107,7 +107,7 @@ def test_a_bad_logo_is_refused_and_the_rest_of_the_form_kept(
     assert 'value="+33 6 12 34 56 78"' in response.text
     agent.refresh_from_db()
     assert agent.agency == "Martin Immobilier" and not agent.logo  # nothing saved
-    assert stored_logos(private_media) == []
+    assert stored_logos() == []
 
 
 def test_a_logo_too_many_bytes_says_the_limit(agent_client, agent, settings):
@@ -138,13 +138,13 @@ def test_replacing_then_removing_the_logo_deletes_the_old_files(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         agent_client.post(reverse("accounts:profile"), details(logo=upload(logo_png())))
-    first = stored_logos(private_media)
+    first = stored_logos()
 
     with django_capture_on_commit_callbacks(execute=True):
         agent_client.post(
             reverse("accounts:profile"), details(logo=upload(logo_png(colour=(200, 0, 0))))
         )
-    second = stored_logos(private_media)
+    second = stored_logos()
     assert len(first) == len(second) == 1 and first != second
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -153,7 +153,7 @@ def test_replacing_then_removing_the_logo_deletes_the_old_files(
         )
 
     assert "Your profile was saved." in response.text
-    assert stored_logos(private_media) == []
+    assert stored_logos() == []
     assert not User.objects.get(pk=agent.pk).logo
     assert 'data-testid="profile-logo"' not in response.text
     assert agent_client.get(reverse("accounts:profile_logo")).status_code == 404
@@ -197,7 +197,7 @@ def test_a_share_page_shows_its_owners_logo_and_only_theirs(client, agent, outsi
     assert reverse("accounts:profile_logo") not in page.text
     served = client.get(logo_url)
     assert served.status_code == 200
-    assert served["X-Robots-Tag"] == "noindex, nofollow"
+    assert view_answer(served)["X-Robots-Tag"] == "noindex, nofollow"
     assert served_image(served).getpixel((256, 64))[:3] == (30, 60, 160)
     their_logo = served_image(client.get(reverse("orders:share_logo", args=[theirs.token])))
     assert their_logo.getpixel((256, 64))[:3] == (200, 0, 0)

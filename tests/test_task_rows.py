@@ -15,7 +15,8 @@ from orders.tasks import poll_order_task, run_order_task
 
 from .factories import make_order, make_photo
 
-pytestmark = pytest.mark.django_db
+# The rows of the database queue, which RQ does not have.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_queue")]
 
 
 @pytest.fixture
