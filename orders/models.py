@@ -34,6 +34,10 @@ class OrderQuerySet(models.QuerySet["Order"]):
             status=Order.Status.PROCESSING, lease_expires_at__lt=now or timezone.now()
         )
 
+    def queued_ahead_of(self, order: "Order") -> "OrderQuerySet":
+        """The queued orders that came in before this one: the ones the workers take first."""
+        return self.filter(status=Order.Status.QUEUED, created_at__lt=order.created_at)
+
     def gallery_groups(self) -> list[tuple["Order", list["Order"]]]:
         """Each first order with itself and its variations, as galleries show them; newest
         first. A variation whose parent is not among these orders stands on its own."""
@@ -159,9 +163,7 @@ class Order(models.Model):
         help_text="The painted mask version this order used.",
     )
 
-    status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     provider = models.CharField(max_length=40, blank=True)
     provider_ref = models.CharField("provider's id", max_length=200, blank=True, db_index=True)
     provider_state = models.JSONField(default=dict, blank=True)
@@ -186,7 +188,12 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            # A waiting order's place in the queue is a range of this index (and any filter
+            # on the status alone uses its first column).
+            models.Index(fields=["status", "created_at"], name="order_status_created"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(progress__lte=100), name="order_progress_at_most_100"

@@ -7,6 +7,7 @@ from pathlib import PurePath
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -101,6 +102,8 @@ def _download_name(result: OrderResult, kind: str, rendition: Rendition) -> str:
 
 
 SHARE_EXPIRY_DAYS = ("", "1", "7", "30")  # what the share form offers ("": never)
+# A waiting order says how many are ahead of it up to this many, then "more than".
+QUEUE_AHEAD_SHOWN = 50
 
 
 def _photo_for(request: AuthedRequest, pk: uuid.UUID) -> Photo:
@@ -351,41 +354,58 @@ def batch_skip(request: AuthedRequest, pk: uuid.UUID, photo_id: uuid.UUID) -> Ht
 @vary_on_headers("HX-Request")
 def order_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     if request.htmx:
-        # Polled every 2 s by every open order page: fetch the order alone; the photo and
-        # project rows are needed only once it has finished.
-        order = get_object_or_404(Order.objects.for_user(request.user), pk=pk)
-    else:
-        order = _order_for(request, pk)
-    context = _order_context(order)
-    if request.htmx:
-        # On the last poll, the header's buttons and balance change too (out of band).
-        context["oob"] = order.is_finished
-        response = render(request, "orders/order_detail.html#order-status", context)
-        if order.is_finished:
-            # htmx 2 stops polling on 286; the fragment also comes without its trigger.
-            response.status_code = HttpResponseStopPolling.status_code
-        return response
+        return _order_status(request, pk)
+    order = _order_for(request, pk)
+    context = {
+        **_status_context(order),
+        "results": _results_of(order) if order.status == Order.Status.SUCCEEDED else [],
+        "share_links": order.share_links.all(),
+        "variations": order.variations.all(),
+    }
     return render(request, "orders/order_detail.html", context)
 
 
-def _order_context(order: Order) -> dict:
-    queue_position = None
+def _order_status(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
+    """The status fragment, polled every 2 s by every open order page: the user, the order
+    and at most one more query (the queue position, or the results on the last poll)."""
+    orders = Order.objects.for_user(request.user).annotate(
+        # So the last poll asks for share links only when there are some (rarely: one was
+        # made in another tab since the order finished).
+        has_share_links=Exists(ShareLink.objects.filter(order=OuterRef("pk")))
+    )
+    order = get_object_or_404(orders, pk=pk)
+    context = _status_context(order)
+    if order.status == Order.Status.SUCCEEDED:
+        context["results"] = _results_of(order)
+        shared = order.has_share_links  # type: ignore[attr-defined]  # the annotation above
+        context["share_links"] = order.share_links.all() if shared else []
+    # On the last poll, the header's buttons and balance change too (out of band).
+    context["oob"] = order.is_finished
+    response = render(request, "orders/order_detail.html#order-status", context)
+    if order.is_finished:
+        # htmx 2 stops polling on 286; the fragment also comes without its trigger.
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _status_context(order: Order) -> dict:
+    ahead = None
     if order.status == Order.Status.QUEUED:
-        queue_position = Order.objects.filter(
-            status=Order.Status.QUEUED, created_at__lte=order.created_at
-        ).count()
+        # Bounded: with thousands queued the count stops at the cap instead of scanning
+        # the whole queue on every poll of every waiting order.
+        ahead = Order.objects.queued_ahead_of(order).order_by()[: QUEUE_AHEAD_SHOWN + 1].count()
     return {
         "order": order,
         # Shown, not acted on: the reaper recovers the order on its schedule.
         "stalled": lifecycle.order_is_stranded(order),
-        "results": [
-            _owner_delivered(result)
-            for result in order.results.select_related("order__photo__project")
-        ],
-        "variations": order.variations.all(),
-        "queue_position": queue_position,
-        "share_links": order.share_links.all(),
+        "queue_ahead": ahead,
+        "queue_ahead_shown": QUEUE_AHEAD_SHOWN,
     }
+
+
+def _results_of(order: Order) -> list[Delivered]:
+    results = order.results.select_related("order__photo__project")
+    return [_owner_delivered(result) for result in results]
 
 
 @require_POST
