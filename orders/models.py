@@ -4,7 +4,8 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -23,6 +24,12 @@ from .catalog import (
     result_caption,
 )
 
+# What an order page's status fragment shows, to its last poll (OrderQuerySet.polled).
+POLLED_FIELDS = (
+    "id", "owner", "photo", "service", "options", "status", "progress", "eta", "message",
+    "lease_expires_at", "credits_charged", "credits_refunded", "created_at",
+)  # fmt: skip
+
 
 class OrderQuerySet(models.QuerySet["Order"]):
     def for_user(self, user: AnyUser) -> "OrderQuerySet":
@@ -34,9 +41,47 @@ class OrderQuerySet(models.QuerySet["Order"]):
             status=Order.Status.PROCESSING, lease_expires_at__lt=now or timezone.now()
         )
 
-    def queued_ahead_of(self, order: "Order") -> "OrderQuerySet":
-        """The queued orders that came in before this one: the ones the workers take first."""
-        return self.filter(status=Order.Status.QUEUED, created_at__lt=order.created_at)
+    def with_queue_ahead(self, *, up_to: int) -> "OrderQuerySet":
+        """Each queued order's `queue_ahead`: how many queued orders came in before it (the
+        ones the workers take first), counted up to `up_to` + 1 so that a long queue costs
+        no more than a short one (a range of the status/created_at index); None for the
+        orders that are not waiting."""
+        sql, params = self._queue_ahead_sql(up_to)
+        return self.annotate(queue_ahead=RawSQL(sql, params, output_field=models.IntegerField()))
+
+    def polled(self, *, user: AnyUser, pk: uuid.UUID, queue_up_to: int) -> "Order | None":
+        """One of the user's orders with its `queue_ahead`, for its page's poll, in SQL of
+        our own: every open order page asks every 2 s, and building the same query with
+        the ORM took three times as long as running this one (PostgreSQL, measured for
+        `make bench`). Only the fields the status fragment shows are read (not the
+        provider's state nor a failure's traceback); another costs a query."""
+        if not user.is_authenticated:
+            return None
+        connection = connections[self.db]
+        quote = connection.ops.quote_name
+        table = quote(Order._meta.db_table)
+        fields = [f for f in Order._meta.concrete_fields if f.name in POLLED_FIELDS]
+        columns = ", ".join(f"{table}.{quote(field.attname)}" for field in fields)  # no db_column
+        ahead, params = self._queue_ahead_sql(queue_up_to)
+        sql = (
+            f"SELECT {columns}, {ahead} AS queue_ahead FROM {table} "
+            f"WHERE {table}.id = %s AND {table}.owner_id = %s"
+        )
+        key = Order._meta.pk.get_db_prep_value(pk, connection)
+        return next(iter(self.raw(sql, [*params, key, user.pk])), None)
+
+    def _queue_ahead_sql(self, up_to: int) -> tuple[str, tuple]:
+        table = connections[self.db].ops.quote_name(Order._meta.db_table)
+        queued = Order.Status.QUEUED.value
+        sql = f"""
+            CASE WHEN {table}.status = %s THEN (
+                SELECT COUNT(*) FROM (
+                    SELECT 1 FROM {table} ahead
+                    WHERE ahead.status = %s AND ahead.created_at < {table}.created_at
+                    LIMIT %s
+                ) counted
+            ) END"""
+        return sql, (queued, queued, up_to + 1)
 
     def gallery_groups(self) -> list[tuple["Order", list["Order"]]]:
         """Each first order with itself and its variations, as galleries show them; newest

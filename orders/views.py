@@ -7,7 +7,6 @@ from pathlib import PurePath
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -355,7 +354,8 @@ def batch_skip(request: AuthedRequest, pk: uuid.UUID, photo_id: uuid.UUID) -> Ht
 def order_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     if request.htmx:
         return _order_status(request, pk)
-    order = _order_for(request, pk)
+    orders = Order.objects.for_user(request.user).with_queue_ahead(up_to=QUEUE_AHEAD_SHOWN)
+    order = get_object_or_404(orders.select_related("photo__project"), pk=pk)
     context = {
         **_status_context(order),
         "results": _results_of(order) if order.status == Order.Status.SUCCEEDED else [],
@@ -366,19 +366,16 @@ def order_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
 
 
 def _order_status(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
-    """The status fragment, polled every 2 s by every open order page: the user, the order
-    and at most one more query (the queue position, or the results on the last poll)."""
-    orders = Order.objects.for_user(request.user).annotate(
-        # So the last poll asks for share links only when there are some (rarely: one was
-        # made in another tab since the order finished).
-        has_share_links=Exists(ShareLink.objects.filter(order=OuterRef("pk")))
-    )
-    order = get_object_or_404(orders, pk=pk)
+    """The status fragment, polled every 2 s by every open order page: two queries (the
+    user; the order with its place in the queue) until the last poll, which swaps in the
+    results and the share links (two more, once per page)."""
+    order = Order.objects.polled(user=request.user, pk=pk, queue_up_to=QUEUE_AHEAD_SHOWN)
+    if order is None:
+        raise Http404
     context = _status_context(order)
     if order.status == Order.Status.SUCCEEDED:
         context["results"] = _results_of(order)
-        shared = order.has_share_links  # type: ignore[attr-defined]  # the annotation above
-        context["share_links"] = order.share_links.all() if shared else []
+        context["share_links"] = order.share_links.all()
     # On the last poll, the header's buttons and balance change too (out of band).
     context["oob"] = order.is_finished
     response = render(request, "orders/order_detail.html#order-status", context)
@@ -389,16 +386,10 @@ def _order_status(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
 
 
 def _status_context(order: Order) -> dict:
-    ahead = None
-    if order.status == Order.Status.QUEUED:
-        # Bounded: with thousands queued the count stops at the cap instead of scanning
-        # the whole queue on every poll of every waiting order.
-        ahead = Order.objects.queued_ahead_of(order).order_by()[: QUEUE_AHEAD_SHOWN + 1].count()
     return {
         "order": order,
         # Shown, not acted on: the reaper recovers the order on its schedule.
         "stalled": lifecycle.order_is_stranded(order),
-        "queue_ahead": ahead,
         "queue_ahead_shown": QUEUE_AHEAD_SHOWN,
     }
 

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders import lifecycle
+from orders.models import Order
 from orders.services import share_link_create
 from orders.tasks import run_order_task
 from orders.views import QUEUE_AHEAD_SHOWN
@@ -36,14 +37,14 @@ def poll(client, order):
     return client.get(order.get_absolute_url(), headers=HTMX)
 
 
-def test_polling_a_queued_order_takes_three_queries(
+def test_polling_a_queued_order_takes_two_queries(
     agent_client, photo, django_assert_max_num_queries
 ):
     order = make_order(photo)
     poll(agent_client, order)  # the session is now in the cache, as after any first request
 
-    # The user, the order, and its place in the queue.
-    with django_assert_max_num_queries(3):
+    # The user; the order with its place in the queue.
+    with django_assert_max_num_queries(2):
         response = poll(agent_client, order)
 
     assert response.status_code == 200 and 'hx-trigger="every 2s"' in response.text
@@ -64,15 +65,16 @@ def test_polling_an_order_in_progress_takes_two_queries(
     assert response.status_code == 200 and "40% done" in response.text
 
 
-def test_the_last_poll_swaps_in_the_gallery_in_three_queries(
+def test_the_last_poll_swaps_in_the_gallery_in_four_queries(
     agent_client, photo, django_assert_max_num_queries
 ):
     order = make_order(photo)
     poll(agent_client, order)
     run_order_task.call(order_id=order.pk)
 
-    # The user, the order, its results with their photo and listing.
-    with django_assert_max_num_queries(3):
+    # Once per order page: the user, the order, its results (with their photo and
+    # listing) and its share links.
+    with django_assert_max_num_queries(4):
         response = poll(agent_client, order)
 
     result = order.results.get()
@@ -115,9 +117,7 @@ def test_a_waiting_order_counts_the_orders_ahead_of_it(agent_client, photo):
     assert "Next in line." in poll(agent_client, second).text
 
 
-def test_a_long_queue_is_counted_only_up_to_a_cap(
-    agent_client, agent, photo, django_assert_max_num_queries
-):
+def test_a_long_queue_is_counted_only_up_to_a_cap(agent_client, photo):
     ahead = make_order(photo)
     make_copies_of(ahead, QUEUE_AHEAD_SHOWN + 20)
     mine = make_order(photo)
@@ -127,8 +127,15 @@ def test_a_long_queue_is_counted_only_up_to_a_cap(
         response = poll(agent_client, mine)
 
     assert f"More than {QUEUE_AHEAD_SHOWN} orders ahead of yours." in response.text
-    (count,) = [q["sql"] for q in queries.captured_queries if "COUNT" in q["sql"]]
-    assert f"LIMIT {QUEUE_AHEAD_SHOWN + 1}" in count  # never the whole queue
+    (counting,) = [q["sql"] for q in queries.captured_queries if "COUNT" in q["sql"]]
+    assert f"LIMIT {QUEUE_AHEAD_SHOWN + 1}" in counting  # never the whole queue
+
+
+def test_orders_that_are_not_waiting_have_no_place_in_the_queue(photo):
+    order = make_order(photo)
+    lifecycle.order_claim(order)
+
+    assert Order.objects.with_queue_ahead(up_to=5).get(pk=order.pk).queue_ahead is None
 
 
 def test_the_queue_position_counts_other_agents_orders_too(agent_client, photo):
@@ -190,3 +197,15 @@ def test_the_photo_gallery_costs_the_same_queries_for_3_or_60_orders(
     make_copies_of(done_order, 57)
 
     assert queries_for(agent_client, url) == small
+
+
+def test_the_cancel_button_leaves_with_the_queue_and_polls_carry_no_csrf_token(agent_client, photo):
+    order = make_order(photo)
+    page = agent_client.get(order.get_absolute_url())
+    queued = poll(agent_client, order)
+    lifecycle.order_claim(order)
+    started = poll(agent_client, order)
+
+    assert reverse("orders:order_cancel", args=[order.pk]) in page.text
+    assert "csrfmiddlewaretoken" not in queued.text and 'id="order-cancel"' not in queued.text
+    assert '<div id="order-cancel" hx-swap-oob="true"></div>' in started.text
