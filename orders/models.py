@@ -9,6 +9,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 
 from homedesign.accounts.models import AnyUser
@@ -308,7 +309,12 @@ class OrderResult(models.Model):
     def file_url(self, kind: str) -> str:
         return reverse("orders:result_file", args=[self.pk, kind])
 
-    @property
+    # Cached: a listing's gallery shows each of its results up to six times.
+    @cached_property
+    def thumbnail_url(self) -> str:
+        return self.file_url("thumbnail")
+
+    @cached_property
     def caption(self) -> str:
         """What it is, "Virtually staged · Scandinavian living room"; the second of an
         order's several results says so."""
