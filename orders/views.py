@@ -36,6 +36,7 @@ from .models import (
     ListingStyle,
     ListingZip,
     Order,
+    OrderProgress,
     OrderResult,
     Rendition,
     Review,
@@ -367,25 +368,28 @@ def order_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
 
 def _order_status(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     """The status fragment, polled every 2 s by every open order page: two queries (the
-    user; the order with its place in the queue) until the last poll, which swaps in the
-    results and the share links (two more, once per page)."""
-    order = Order.objects.polled(user=request.user, pk=pk, queue_up_to=QUEUE_AHEAD_SHOWN)
-    if order is None:
+    user; the order's progress and place in the queue) until the last poll, which swaps in
+    the results, the share links and the header's buttons (three more, once per page)."""
+    progress = Order.objects.progress_of(user=request.user, pk=pk, queue_up_to=QUEUE_AHEAD_SHOWN)
+    if progress is None:
         raise Http404
+    if not progress.is_finished:
+        context = {**_status_context(progress), "oob": False}
+        return render(request, "orders/order_detail.html#order-status", context)
+    order = _order_for(request, pk)
     context = _status_context(order)
     if order.status == Order.Status.SUCCEEDED:
         context["results"] = _results_of(order)
         context["share_links"] = order.share_links.all()
-    # On the last poll, the header's buttons and balance change too (out of band).
-    context["oob"] = order.is_finished
+    # The header's buttons and balance change too (out of band).
+    context["oob"] = True
     response = render(request, "orders/order_detail.html#order-status", context)
-    if order.is_finished:
-        # htmx 2 stops polling on 286; the fragment also comes without its trigger.
-        response.status_code = HttpResponseStopPolling.status_code
+    # htmx 2 stops polling on 286; the fragment also comes without its trigger.
+    response.status_code = HttpResponseStopPolling.status_code
     return response
 
 
-def _status_context(order: Order) -> dict:
+def _status_context(order: Order | OrderProgress) -> dict:
     return {
         "order": order,
         # Shown, not acted on: the reaper recovers the order on its schedule.

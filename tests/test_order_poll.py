@@ -62,19 +62,19 @@ def test_polling_an_order_in_progress_takes_two_queries(
     with django_assert_max_num_queries(2):
         response = poll(agent_client, order)
 
-    assert response.status_code == 200 and "40% done" in response.text
+    assert response.status_code == 200 and "40% done, ready in about 30 seconds" in response.text
 
 
-def test_the_last_poll_swaps_in_the_gallery_in_four_queries(
+def test_the_last_poll_swaps_in_the_gallery_in_five_queries(
     agent_client, photo, django_assert_max_num_queries
 ):
     order = make_order(photo)
     poll(agent_client, order)
     run_order_task.call(order_id=order.pk)
 
-    # Once per order page: the user, the order, its results (with their photo and
-    # listing) and its share links.
-    with django_assert_max_num_queries(4):
+    # Once per order page: the user, the order's progress (finished), then the whole order
+    # with its photo and listing, its results and its share links.
+    with django_assert_max_num_queries(5):
         response = poll(agent_client, order)
 
     result = order.results.get()
