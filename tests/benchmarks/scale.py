@@ -80,7 +80,9 @@ def _measure(folder: Path, env: dict, engine: str) -> None:
         "gallery": (base["gallery"], headers),
         "dashboard": ("/", headers),
     }
-    print(f"Scale: {engine}, gunicorn 2 workers × 4 threads (as manage.py serve), one server")
+    busy = os.getloadavg()[0]
+    print(f"Scale: {engine}, gunicorn 2 workers × 4 threads (as manage.py serve), one server;")
+    print(f"  this machine: {os.cpu_count()} cores, load average {busy:.1f} when it started")
     log = folder / "gunicorn.log"
     with gunicorn(env, PORT, log=log) as server:
         empty_ratio = poll_against_bare(server, base["queued"], htmx)
@@ -137,7 +139,10 @@ def _measure(folder: Path, env: dict, engine: str) -> None:
             print(f"      gunicorn: {line}")
     one, two = queue["rates"]["1"], queue["rates"]["2"]
     failed = one["failed"] + two["failed"]
-    print(f"  Task queue, {queue['orders']} small local orders (image enhancement, 800 × 600):")
+    print(
+        f"  Task queue, {queue['orders']} small local orders (image enhancement, 800 × 600), "
+        "better of two runs each:"
+    )
     print(f"    1 worker  {one['per_second']:5.2f} orders/s ({one['seconds']:.1f} s)")
     print(
         f"    2 workers {two['per_second']:5.2f} orders/s ({two['seconds']:.1f} s)  "

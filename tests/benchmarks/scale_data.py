@@ -204,11 +204,11 @@ def _position_counts(queued_id: str) -> dict:
             runs.append(time.perf_counter() - start)
         return statistics.median(runs) * 1000
 
-    polled = Order.objects.polled(user=order.owner, pk=order.pk, queue_up_to=QUEUE_AHEAD_SHOWN)
+    polled = Order.objects.progress_of(user=order.owner, pk=order.pk, queue_up_to=QUEUE_AHEAD_SHOWN)
     assert polled is not None
     return {
         "capped_ms": median_ms(
-            lambda: Order.objects.polled(
+            lambda: Order.objects.progress_of(
                 user=order.owner, pk=order.pk, queue_up_to=QUEUE_AHEAD_SHOWN
             )
         ),
@@ -219,16 +219,17 @@ def _position_counts(queued_id: str) -> dict:
 
 
 def workers(count: int) -> dict:
-    """Orders per second with one db_worker, then two, after a warm-up order each."""
+    """Orders per second with one db_worker and with two, after a warm-up order each; each
+    measured twice, alternating, and the better run kept (others share this machine)."""
     user = User.objects.create_user("workers@example.com", password=get_random_string(20))
     User.objects.filter(pk=user.pk).update(credits=1_000_000)
     user.refresh_from_db()
     project = Project.objects.create(owner=user, name="Small photos")
     upload = SimpleUploadedFile("small.jpg", photo_like((800, 600)))
     photo = photo_add(project=project, upload=upload)
-    rates = {}
-    for processes in (1, 2):
-        pool = [_worker(f"bench-{processes}-{n}") for n in range(processes)]
+    runs: dict[str, list[dict]] = {"1": [], "2": []}
+    for processes in (1, 2, 1, 2):
+        pool = [_worker(f"bench-{len(runs['1'])}-{processes}-{n}") for n in range(processes)]
         try:
             _run_orders(user, photo, 2 * processes)  # imports and first-time set-up
             seconds, failed = _run_orders(user, photo, count)
@@ -237,8 +238,10 @@ def workers(count: int) -> dict:
                 process.terminate()
             for process in pool:
                 process.wait()
-        rates[str(processes)] = {"seconds": seconds, "per_second": count / seconds,
-                                 "failed": failed}  # fmt: skip
+        runs[str(processes)].append(
+            {"seconds": seconds, "per_second": count / seconds, "failed": failed}
+        )
+    rates = {key: max(tried, key=lambda run: run["per_second"]) for key, tried in runs.items()}
     return {"orders": count, "rates": rates}
 
 
