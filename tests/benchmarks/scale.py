@@ -13,7 +13,7 @@ an absolute promise.
   uploads, and the errors (there must be none).
 - The task queue: 1 db_worker against 2, on small local orders.
 
-`BENCH_ONLY=scale make bench` runs only this.
+`BENCH_ONLY=scale make bench` runs only this; BENCH_SCALE_SQLITE=1 runs it on SQLite.
 """
 
 import asyncio
@@ -54,10 +54,10 @@ def run(tmp: str, env: dict) -> None:
         "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
         "LOG_LEVEL": "WARNING",
     }
-    database_url = _fresh_postgres()
+    database_url = "" if os.environ.get("BENCH_SCALE_SQLITE") else _fresh_postgres()
     if database_url:
         env["DATABASE_URL"] = database_url
-    engine = "PostgreSQL" if database_url else "SQLite (PostgreSQL not reachable)"
+    engine = "PostgreSQL" if database_url else "SQLite (BENCH_SCALE_SQLITE, or no PostgreSQL)"
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env,
                        check=True)  # fmt: skip
@@ -85,11 +85,12 @@ def _measure(folder: Path, env: dict, engine: str) -> None:
     print(f"  this machine: {os.cpu_count()} cores, load average {busy:.1f} when it started")
     log = folder / "gunicorn.log"
     with gunicorn(env, PORT, log=log) as server:
-        empty_ratio = poll_against_bare(server, base["queued"], htmx)
+        postgres = "DATABASE_URL" in env
+        empty_ratio = poll_against_bare(server, base["queued"], htmx, postgres)
         empty = page_times(pages)
         filled = data(env, "fill", base["queued_id"])
         full = page_times(pages)
-        full_ratio = poll_against_bare(server, base["queued"], htmx)
+        full_ratio = poll_against_bare(server, base["queued"], htmx, postgres)
         load = asyncio.run(agents_and_uploads(filled, upload_photo.read_bytes()))
     queue = data(env, "workers", str(WORKER_ORDERS))
 
@@ -188,7 +189,7 @@ def throughput(path: str, headers: dict) -> float:
     return total / ROUND_SECONDS
 
 
-def poll_against_bare(server: subprocess.Popen, poll: str, headers: dict) -> dict:
+def poll_against_bare(server: subprocess.Popen, poll: str, headers: dict, postgres: bool) -> dict:
     """Requests per second of the bare view and of the poll, rounds alternating, medians;
     and the server's CPU time per request (gunicorn's workers and, on PostgreSQL, this
     database's backends), which other work on the machine disturbs less."""
@@ -198,7 +199,7 @@ def poll_against_bare(server: subprocess.Popen, poll: str, headers: dict) -> dic
     cpu: dict[str, list[float]] = {"bare": [], "poll": []}
     for _ in range(ROUNDS):
         for name, path in (("bare", "/bench/bare/"), ("poll", poll)):
-            pids = _server_pids(server)
+            pids = _server_pids(server, postgres)
             before = _cpu_seconds(pids)
             rate = throughput(path, headers)
             rates[name].append(rate)
@@ -206,11 +207,13 @@ def poll_against_bare(server: subprocess.Popen, poll: str, headers: dict) -> dic
     return {name: (statistics.median(rates[name]), statistics.median(cpu[name])) for name in rates}
 
 
-def _server_pids(server: subprocess.Popen) -> list[int]:
+def _server_pids(server: subprocess.Popen, postgres: bool) -> list[int]:
     workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    found = subprocess.run(["pgrep", "-f", f"postgres {DATABASE} "], capture_output=True,
-                           text=True).stdout.split()  # fmt: skip
-    return [int(pid) for pid in (*workers, *found)]
+    backends = []
+    if postgres:
+        backends = subprocess.run(["pgrep", "-f", f"postgres {DATABASE} "], capture_output=True,
+                                  text=True).stdout.split()  # fmt: skip
+    return [int(pid) for pid in (*workers, *backends)]
 
 
 def _cpu_seconds(pids: list[int]) -> float:
