@@ -20,7 +20,7 @@ from django.utils import timezone
 from homedesign.accounts.credits import credits_charge, credits_refund
 from homedesign.accounts.models import CreditEntry
 
-from .models import Order
+from .models import Order, OrderProgress
 
 Status = Order.Status
 
@@ -199,7 +199,7 @@ def _charge_count(order: Order) -> int:
     return order.credit_entries.filter(kind=CreditEntry.Kind.CHARGE).count()
 
 
-def order_is_stranded(order: Order) -> bool:
+def order_is_stranded(order: Order | OrderProgress) -> bool:
     """Processing, but its worker has not reported within its lease: the worker died."""
     lease = order.lease_expires_at
     return order.status == Status.PROCESSING and lease is not None and lease <= timezone.now()

@@ -38,6 +38,7 @@ from .models import (
     ListingStyle,
     ListingZip,
     Order,
+    OrderProgress,
     OrderResult,
     Rendition,
     Review,
@@ -116,6 +117,8 @@ def _download_name(result: OrderResult, kind: str, rendition: Rendition) -> str:
 
 
 SHARE_EXPIRY_DAYS = ("", "1", "7", "30")  # what the share form offers ("": never)
+# A waiting order says how many are ahead of it up to this many, then "more than".
+QUEUE_AHEAD_SHOWN = 50
 
 
 def _photo_for(request: AuthedRequest, pk: uuid.UUID) -> Photo:
@@ -366,41 +369,53 @@ def batch_skip(request: AuthedRequest, pk: uuid.UUID, photo_id: uuid.UUID) -> Ht
 @vary_on_headers("HX-Request")
 def order_detail(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
     if request.htmx:
-        # Polled every 2 s by every open order page: fetch the order alone; the photo and
-        # project rows are needed only once it has finished.
-        order = get_object_or_404(Order.objects.for_user(request.user), pk=pk)
-    else:
-        order = _order_for(request, pk)
-    context = _order_context(order)
-    if request.htmx:
-        # On the last poll, the header's buttons and balance change too (out of band).
-        context["oob"] = order.is_finished
-        response = render(request, "orders/order_detail.html#order-status", context)
-        if order.is_finished:
-            # htmx 2 stops polling on 286; the fragment also comes without its trigger.
-            response.status_code = HttpResponseStopPolling.status_code
-        return response
+        return _order_status(request, pk)
+    orders = Order.objects.for_user(request.user).with_queue_ahead(up_to=QUEUE_AHEAD_SHOWN)
+    order = get_object_or_404(orders.select_related("photo__project"), pk=pk)
+    context = {
+        **_status_context(order),
+        "results": _results_of(order) if order.status == Order.Status.SUCCEEDED else [],
+        "share_links": order.share_links.all(),
+        "variations": order.variations.all(),
+    }
     return render(request, "orders/order_detail.html", context)
 
 
-def _order_context(order: Order) -> dict:
-    queue_position = None
-    if order.status == Order.Status.QUEUED:
-        queue_position = Order.objects.filter(
-            status=Order.Status.QUEUED, created_at__lte=order.created_at
-        ).count()
+def _order_status(request: AuthedRequest, pk: uuid.UUID) -> HttpResponse:
+    """The status fragment, polled every 2 s by every open order page: two queries (the
+    user; the order's progress and place in the queue) until the last poll, which swaps in
+    the results, the share links and the header's buttons (three more, once per page)."""
+    progress = Order.objects.progress_of(user=request.user, pk=pk, queue_up_to=QUEUE_AHEAD_SHOWN)
+    if progress is None:
+        raise Http404
+    if not progress.is_finished:
+        context = {**_status_context(progress), "oob": False}
+        return render(request, "orders/order_detail.html#order-status", context)
+    order = _order_for(request, pk)
+    context = _status_context(order)
+    if order.status == Order.Status.SUCCEEDED:
+        context["results"] = _results_of(order)
+        context["share_links"] = order.share_links.all()
+    # The header's buttons and balance change too (out of band).
+    context["oob"] = True
+    response = render(request, "orders/order_detail.html#order-status", context)
+    # htmx 2 stops polling on 286; the fragment also comes without its trigger.
+    response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _status_context(order: Order | OrderProgress) -> dict:
     return {
         "order": order,
         # Shown, not acted on: the reaper recovers the order on its schedule.
         "stalled": lifecycle.order_is_stranded(order),
-        "results": [
-            _owner_delivered(result)
-            for result in order.results.select_related("order__photo__project")
-        ],
-        "variations": order.variations.all(),
-        "queue_position": queue_position,
-        "share_links": order.share_links.all(),
+        "queue_ahead_shown": QUEUE_AHEAD_SHOWN,
     }
+
+
+def _results_of(order: Order) -> list[Delivered]:
+    results = order.results.select_related("order__photo__project")
+    return [_owner_delivered(result) for result in results]
 
 
 @require_POST

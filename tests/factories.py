@@ -132,3 +132,38 @@ def stored_under(folder: str) -> list[str]:
     return [f"{folder}/{name}" for name in files] + [
         name for sub in folders for name in stored_under(f"{folder}/{sub}")
     ]
+
+
+def make_copies_of(order, count: int, **fields) -> list:
+    """`count` more orders like a finished `order` (`fields` changed), each with copies of
+    its results on the same stored files, in two bulk INSERTs: a gallery of hundreds of
+    results in milliseconds."""
+    from orders.models import Order, OrderResult
+
+    skip = {"id", "created_at"}
+    values = {
+        f.attname: getattr(order, f.attname)
+        for f in Order._meta.concrete_fields
+        if f.name not in skip
+    }
+    for name in fields:  # `photo=` replaces `photo_id`
+        values.pop(Order._meta.get_field(name).attname, None)
+    copies = Order.objects.bulk_create([Order(**values, **fields) for _ in range(count)])
+    results = list(order.results.all())
+    OrderResult.objects.bulk_create(
+        [
+            OrderResult(
+                order=copy,
+                index=result.index,
+                full=result.full.name,
+                display=result.display.name,
+                thumbnail=result.thumbnail.name,
+                width=result.width,
+                height=result.height,
+                byte_size=result.byte_size,
+            )
+            for copy in copies
+            for result in results
+        ]
+    )
+    return copies

@@ -18,6 +18,9 @@
   memory at 12 and 50 MP against the engine as it was. `BENCH_ONLY=engine` runs only these.
 - Listing ZIP: 100 results of a 50 MP photo, against zipfile copying the same files (time)
   and Pillow decoding one 50 MP photo (memory).
+- Scale (scale.py): the poll against a bare view that loads the user; the poll, a gallery
+  of 100 results and the dashboard before and after 20,000 orders of 500 agents; 200
+  agents polling while 5 upload; 1 worker against 2. `BENCH_ONLY=scale` runs only these.
 """
 
 import json
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import django
 
-from . import editor, inpaint, listing_zip, polling, webhooks
+from . import editor, inpaint, listing_zip, polling, scale, webhooks
 
 ROOT = Path(__file__).resolve().parents[2]
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
@@ -44,6 +47,9 @@ def main() -> None:
             subprocess.run(
                 [sys.executable, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True
             )
+        if only == "scale":
+            scale.run(tmp, env)
+            return
         if only != "engine":
             upload_benchmark(tmp, env)
             worst_uploads_benchmark(tmp, env)
@@ -51,6 +57,7 @@ def main() -> None:
             webhooks.run(tmp, env)
             editor.run(tmp, env)
             listing_zip.run(tmp, env)
+            scale.run(tmp, env)
         if only != "engine":
             os.environ.update(env)
             django.setup()

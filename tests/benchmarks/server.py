@@ -42,18 +42,21 @@ def shell(script: str, env: dict) -> list[str]:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, port: int) -> Iterator[None]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "homedesign.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "4", "--no-control-socket"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait_for(port)
-        yield
-    finally:
-        server.terminate()
-        server.wait()
+def gunicorn(env: dict, port: int, log: Path | None = None) -> Iterator[subprocess.Popen]:
+    """`log`: where its error log goes (worker restarts, tracebacks); by default nowhere."""
+    with contextlib.ExitStack() as stack:
+        errors = stack.enter_context(log.open("w")) if log else subprocess.DEVNULL
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "homedesign.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", "2", "--threads", "4", "--no-control-socket"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors,
+        )  # fmt: skip
+        try:
+            _wait_for(port)
+            yield server
+        finally:
+            server.terminate()
+            server.wait()
 
 
 def _wait_for(port: int) -> None:
