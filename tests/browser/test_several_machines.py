@@ -25,7 +25,7 @@ from ..test_settings_and_serve import ROOT, ServeOutput, clean_env, free_port, w
 from .conftest import SCREENSHOTS, csp_violations
 
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
-REDIS_DB = "redis://127.0.0.1:6379/13"  # its own, flushed before and after
+REDIS = "redis://127.0.0.1:6379"
 IMAGES_LOADED = "(selector) => [...document.querySelectorAll(selector)].every(i => i.naturalWidth)"
 
 CREATE_AGENT = f"""
@@ -40,8 +40,7 @@ def shared_services(s3_endpoint):
     name = f"machines_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as db:
         db.execute(f'CREATE DATABASE "{name}"')
-    queue = redis.Redis.from_url(REDIS_DB)
-    queue.flushdb()
+    queue, redis_url = _free_redis_database()
     bucket = f"machines-{uuid.uuid4().hex[:12]}"
     boto3.client(
         "s3", endpoint_url=s3_endpoint, region_name="us-east-1",
@@ -49,7 +48,7 @@ def shared_services(s3_endpoint):
     ).create_bucket(Bucket=bucket)  # fmt: skip
     yield {
         "DATABASE_URL": f"{POSTGRES}/{name}",
-        "REDIS_URL": REDIS_DB,
+        "REDIS_URL": redis_url,
         "S3_BUCKET": bucket,
         "S3_ENDPOINT_URL": s3_endpoint,
         "AWS_ACCESS_KEY_ID": "test",
@@ -59,9 +58,22 @@ def shared_services(s3_endpoint):
         "ORDER_LEASE_SECONDS": "30",
         "ORDER_REAP_SECONDS": "1",
     }
-    queue.flushdb()
+    queue.flushdb()  # the lock too
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _free_redis_database() -> tuple[redis.Redis, str]:
+    """A Redis database of its own (1–12; a run at scale uses 15), taken with a lock so a
+    second test run on the same machine picks another; emptied before use."""
+    for number in range(1, 13):
+        database = redis.Redis.from_url(f"{REDIS}/{number}")
+        if database.set("homedesign-several-machines-test", "taken", nx=True, ex=1800):
+            for key in database.scan_iter():
+                if key != b"homedesign-several-machines-test":
+                    database.delete(key)
+            return database, f"{REDIS}/{number}"
+    raise AssertionError("every Redis database 1–12 is taken by another test run")
 
 
 class Machine:
