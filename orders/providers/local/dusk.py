@@ -78,7 +78,8 @@ def find_sky(rgb: np.ndarray) -> np.ndarray:
     sat, val = hsv[..., 1], hsv[..., 2]
     blue = (b > r + 12) & (b >= g) & (val > 90)
     pale = (sat < 45) & (val > 150)  # overcast, haze, clouds
-    smooth = _texture(lab[..., 0]) < 3.0
+    texture = _texture(lab[..., 0])
+    smooth = texture < 3.0
     rows = np.arange(height, dtype=np.float32)[:, None] / height
     coloured = (blue | pale) & (rows < 0.85)
 
@@ -94,14 +95,17 @@ def find_sky(rgb: np.ndarray) -> np.ndarray:
             return np.zeros((height, width), np.float32)
 
     fit = _sky_model(lab, seeds)
-    candidate = coloured & (fit < 9.0) & (_texture(lab[..., 0]) < 6.0)
+    # No smoother than this photo's own sky allows: haze over a distant shore or a city has
+    # the sky's colour, but three times the texture of the sky seen above it.
+    limit = min(6.0, max(2.0, 3 * float(np.percentile(texture[seeds], 90))))
+    candidate = coloured & (fit < 9.0) & (texture < limit)
     sky = _connected_to(candidate, seeds)
     if blue_sky:
         # Clouds: pale and soft, touching the blue around them, above its lowest reach
         # (below it, pale and smooth is water or a wall).
         reach = np.nonzero(sky.mean(axis=1) > 0.02)[0]
         above = rows < (reach.max() / height if len(reach) else 0)
-        clouds = (pale | (blue & (val > 160))) & (_texture(lab[..., 0]) < 10.0) & above
+        clouds = (pale | (blue & (val > 160))) & (texture < 10.0) & above
         sky = _connected_to(sky | clouds, sky)
         # Clear blue seen between leaves and branches: not connected, but unmistakable.
         sky |= blue & (b > r + 40) & (fit < 5.0) & smooth & (rows < 0.8)
