@@ -109,6 +109,10 @@ def find_sky(rgb: np.ndarray) -> np.ndarray:
         sky = _connected_to(sky | clouds, sky)
         # Clear blue seen between leaves and branches: not connected, but unmistakable.
         sky |= blue & (b > r + 40) & (fit < 5.0) & smooth & (rows < 0.8)
+    # Texture is measured over 5 × 5 pixels, so it keeps the sky a few pixels short of a
+    # roof or a branch: up to there, what has this sky's own colour is sky too.
+    near = cv2.dilate(sky.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    sky |= near & coloured & (fit < 3.0)
     sky = cv2.morphologyEx(sky.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     # A pixel-wide margin stays out: the refined edge comes from the photo, not from here.
     return cv2.erode(sky, np.ones((3, 3), np.uint8)).astype(np.float32)
