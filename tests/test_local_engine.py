@@ -6,7 +6,10 @@ import numpy as np
 import patchmatch
 import pytest
 
+from homedesign.projects.models import Photo
+from orders.models import Order
 from orders.providers.base import ProviderError
+from orders.providers.local import LocalProvider
 from orders.providers.local.background import remove_background
 from orders.providers.local.dusk import day_to_dusk
 from orders.providers.local.enhance import enhance
@@ -238,3 +241,27 @@ def test_day_to_dusk_leaves_a_hazy_shore_below_the_sky():
     assert painted < 0.02
     above = out[170:195].reshape(-1, 3).mean(axis=0)
     assert above[0] > above[2] + 30  # while the sky just above it is painted golden
+
+
+def _estimate(service: str, width: int, height: int, **options) -> int:
+    photo = Photo(width=width, height=height)
+    return LocalProvider().estimate_seconds(Order(photo=photo, service=service, options=options))
+
+
+def test_removal_time_estimate_grows_less_than_the_photo():
+    # PatchMatch works on a crop capped in size, whatever the photo's: only decoding,
+    # copying and encoding grow with it.
+    sizes = ((4000, 3000), (8660, 5774))  # 12 and 50 MP
+    small, large = (_estimate("item_removal_mask", w, h) for w, h in sizes)
+    dusk_small, dusk_large = (_estimate("day_to_dusk", w, h) for w, h in sizes)
+    assert large < 2 * small
+    assert dusk_large > 3 * dusk_small  # a service working on every pixel
+
+
+def test_upscale_time_estimate_counts_the_scale_the_photo_really_gets(settings):
+    settings.UPSCALE_MAX_PIXELS = 64_000_000
+    # 48 MP asked 2× is capped to 64 MP: a third more pixels, not four times as many.
+    capped = _estimate("upscale", 8000, 6000, scale=2)
+    free = _estimate("upscale", 4000, 3000, scale=2)  # 12 MP -> 48 MP, as asked
+    assert capped < free * 1.6
+    assert _estimate("upscale", 4000, 3000, scale=4) > free

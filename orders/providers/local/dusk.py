@@ -56,8 +56,8 @@ def day_to_dusk(rgb: np.ndarray, *, sky_style: str, remove_shadows: bool) -> np.
             _blend(band[box], _lit_window(rgb[rows][box]), glow[box])
         weight = sky[rows]
         if weight.any():
-            colours = gradient[np.minimum(np.arange(rows.start, rows.stop), len(gradient) - 1)]
-            sky_band = np.repeat((colours * 255 + 0.5).astype(np.uint8)[:, None], width, axis=1)
+            shades = gradient[np.minimum(np.arange(rows.start, rows.stop), len(gradient) - 1)]
+            sky_band = np.repeat((shades * 255 + 0.5).astype(np.uint8)[:, None], width, axis=1)
             _blend(band, sky_band, weight)
     return out
 

@@ -112,11 +112,15 @@ def refine_lightness(rgb: np.ndarray, *, detail: float, sharpen: float) -> np.nd
         # Both steps add a function of a difference of bytes: looked up, not computed.
         if detail:
             local = cv2.subtract(lightness, base[lo:hi], dtype=cv2.CV_16S)
-            lightness = cv2.add(lightness, np.take(boost, local + 255), dtype=cv2.CV_8U)
+            lightness = cv2.add(
+                lightness, np.take(boost, np.asarray(local, np.int16) + 255), dtype=cv2.CV_8U
+            )
         if sharpen:
             blurred = cv2.GaussianBlur(lightness, (0, 0), sigma)
             fine = cv2.subtract(lightness, blurred, dtype=cv2.CV_16S)
-            lightness = cv2.add(lightness, np.take(crisp, fine + 255), dtype=cv2.CV_8U)
+            lightness = cv2.add(
+                lightness, np.take(crisp, np.asarray(fine, np.int16) + 255), dtype=cv2.CV_8U
+            )
         lab[..., 0] = lightness
         out[top:bottom] = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)[top - lo : top - lo + bottom - top]
     return out
