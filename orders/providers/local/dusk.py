@@ -221,7 +221,9 @@ def _lit_window(band: np.ndarray) -> np.ndarray:
 
 
 def _horizon_row(sky: np.ndarray) -> int:
-    rows = np.nonzero(sky.mean(axis=1) > 0.05 * 255)[0]
+    # Row means in OpenCV: numpy's would add up a 50 MP mask in float64.
+    means = cv2.reduce(sky, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+    rows = np.nonzero(means > 0.05 * 255)[0]
     return int(rows.max()) + 1 if len(rows) else max(1, sky.shape[0] // 3)
 
 
@@ -274,5 +276,6 @@ def _evening_light(band: np.ndarray, table: np.ndarray, light_colour: np.ndarray
     luma = cv2.transform(linear, np.array([[0.2126, 0.7152, 0.0722]], np.float32))
     light = np.clip(luma * (1 / 0.4), 0, 1, out=luma)
     colour = cv2.transform(light[..., None], light_colour)
-    evening = cv2.multiply(linear, colour, scale=_ENCODE_STEPS)
-    return np.take(_ENCODE, evening.astype(np.uint16))
+    # Straight to 16-bit table indices: a float result and its conversion cost as much again.
+    evening = cv2.multiply(linear, colour, scale=_ENCODE_STEPS, dtype=cv2.CV_16U)
+    return np.take(_ENCODE, np.asarray(evening, np.uint16))
