@@ -111,25 +111,26 @@ def refine_lightness(rgb: np.ndarray, *, detail: float, sharpen: float) -> np.nd
         lightness = np.ascontiguousarray(lab[..., 0])
         # Both steps add a function of a difference of bytes: looked up, not computed.
         if detail:
-            local = cv2.subtract(lightness, base[lo:hi], dtype=cv2.CV_16S)
-            lightness = cv2.add(
-                lightness, np.take(boost, np.asarray(local, np.int16) + 255), dtype=cv2.CV_8U
-            )
+            lightness = _add_step(lightness, base[lo:hi], boost)
         if sharpen:
-            blurred = cv2.GaussianBlur(lightness, (0, 0), sigma)
-            fine = cv2.subtract(lightness, blurred, dtype=cv2.CV_16S)
-            lightness = cv2.add(
-                lightness, np.take(crisp, np.asarray(fine, np.int16) + 255), dtype=cv2.CV_8U
-            )
+            lightness = _add_step(lightness, cv2.GaussianBlur(lightness, (0, 0), sigma), crisp)
         lab[..., 0] = lightness
         out[top:bottom] = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)[top - lo : top - lo + bottom - top]
     return out
 
 
+def _add_step(lightness: np.ndarray, reference: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """`lightness` plus `step` of its difference from `reference`, the difference offset by
+    128 and clamped to a byte so that cv2.LUT can look it up: both steps are zero (to the
+    nearest code value) beyond ±127."""
+    difference = cv2.addWeighted(lightness, 1, reference, -1, 128, dtype=cv2.CV_8U)
+    return cv2.add(lightness, cv2.LUT(difference, step), dtype=cv2.CV_8U)
+
+
 def _lightness_steps(detail: float, sharpen: float) -> tuple[np.ndarray, np.ndarray]:
-    """What local contrast adds for each difference from the base (−255…255, indexed from
+    """What local contrast adds for each difference from the base (−128…127, indexed from
     0), and what sharpening adds for each difference from the blurred lightness."""
-    difference = np.arange(-255, 256, dtype=np.float64)
+    difference = np.arange(-128, 128, dtype=np.float64)
     # Boost mid-size differences most; big ones (edges) already have their contrast.
     boost = detail * difference * np.exp(-((difference / 40) ** 2))
     # Noise-level differences stay as they are, and halos are capped.
