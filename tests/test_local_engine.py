@@ -6,7 +6,10 @@ import numpy as np
 import patchmatch
 import pytest
 
+from homedesign.projects.models import Photo
+from orders.models import Order
 from orders.providers.base import ProviderError
+from orders.providers.local import LocalProvider
 from orders.providers.local.background import remove_background
 from orders.providers.local.dusk import day_to_dusk
 from orders.providers.local.enhance import enhance
@@ -182,3 +185,83 @@ def test_upscale_gives_back_the_photo_when_shrunk_again_across_its_tiles():
     # No seam where tiles meet (row 1024 = 512 × 2): that step is like any other.
     steps = np.abs(np.diff(large[:, :, 1].astype(int), axis=0)).mean(axis=1)
     assert steps[1023] < 3 * np.median(steps[900:1200])
+
+
+def sky_over(
+    height: int,
+    width: int,
+    *,
+    top: tuple[int, int, int] = (70, 120, 215),
+    horizon: tuple[int, int, int] = (175, 200, 230),
+) -> np.ndarray:
+    """A clear sky, deep blue at the top and paler toward the horizon, with a camera's noise."""
+    rng = np.random.default_rng(5)
+    t = np.linspace(0, 1, height)[:, None, None]
+    sky = (1 - t) * np.array(top) + t * np.array(horizon)
+    sky = np.broadcast_to(sky, (height, width, 3)) + rng.normal(0, 1.5, (height, width, 3))
+    return np.clip(sky, 0, 255).astype(np.uint8)
+
+
+def test_day_to_dusk_leaves_a_tree_against_the_sky_as_it_was_lit():
+    rng = np.random.default_rng(7)
+    scene = sky_over(480, 640)
+    scene[400:] = (90, 140, 70)  # lawn
+    crown = np.zeros((480, 640), np.uint8)
+    cv2.circle(crown, (320, 200), 110, 1, -1)
+    cv2.rectangle(crown, (305, 300), (335, 400), 1, -1)  # trunk
+    leaves = rng.normal(0, 22, (480, 640, 1)) + np.array([60, 105, 45])  # dark, ragged foliage
+    scene[crown > 0] = np.clip(leaves, 0, 255).astype(np.uint8)[crown > 0]
+
+    out = day_to_dusk(scene, sky_style="blue_hour", remove_shadows=False)
+
+    inside = cv2.erode(crown, np.ones((5, 5), np.uint8)) > 0  # a pixel or two of edge may blend
+    tree = out[inside].astype(int)
+    painted = (tree[:, 2] > tree[:, 1] + 10).mean()  # blue-hour sky is blue, leaves are green
+    assert painted < 0.02
+    sky = out[10:60, 20:100].reshape(-1, 3).mean(axis=0)
+    assert sky[2] > sky[0] + 30 and sky.sum() < 350  # while the sky around it is repainted
+
+
+def test_day_to_dusk_leaves_a_hazy_shore_below_the_sky():
+    """Haze over a distant shore is as pale as the sky at the horizon, but not as smooth:
+    roofs and trees show through it (the Summer Palace photo of the bench)."""
+    rng = np.random.default_rng(11)
+    scene = sky_over(480, 640, top=(120, 165, 225), horizon=(228, 230, 234))
+    haze = np.array([196, 203, 208])
+    scene[200:240] = np.clip(haze + rng.normal(0, 3, (40, 640, 3)), 0, 255).astype(np.uint8)
+    for left in range(0, 640, 9):  # faint roofs and trees in the haze
+        top = 240 - int(rng.integers(8, 36))
+        scene[top:240, left : left + int(rng.integers(3, 8))] = haze - rng.integers(10, 22)
+    scene[240:] = (150, 170, 175)  # water
+
+    out = day_to_dusk(scene, sky_style="golden_hour", remove_shadows=False)
+
+    band = out[205:238].reshape(-1, 3).astype(int)
+    painted = (band[:, 0] > band[:, 2] + 30).mean()  # the golden horizon is orange, haze blue
+    assert painted < 0.02
+    above = out[170:195].reshape(-1, 3).mean(axis=0)
+    assert above[0] > above[2] + 30  # while the sky just above it is painted golden
+
+
+def _estimate(service: str, width: int, height: int, **options) -> int:
+    photo = Photo(width=width, height=height)
+    return LocalProvider().estimate_seconds(Order(photo=photo, service=service, options=options))
+
+
+def test_removal_time_estimate_grows_less_than_the_photo():
+    # PatchMatch works on a crop capped in size, whatever the photo's: only decoding,
+    # copying and encoding grow with it.
+    sizes = ((4000, 3000), (8660, 5774))  # 12 and 50 MP
+    small, large = (_estimate("item_removal_mask", w, h) for w, h in sizes)
+    dusk_small, dusk_large = (_estimate("day_to_dusk", w, h) for w, h in sizes)
+    assert large < 2 * small
+    assert dusk_large > 3 * dusk_small  # a service working on every pixel
+
+
+def test_upscale_time_estimate_counts_the_scale_the_photo_really_gets(settings):
+    settings.UPSCALE_MAX_PIXELS = 64_000_000
+    # 48 MP asked 2× is capped to 64 MP: a third more pixels, not four times as many.
+    capped = _estimate("upscale", 8000, 6000, scale=2)
+    free = _estimate("upscale", 4000, 3000, scale=2)  # 12 MP -> 48 MP, as asked
+    assert capped < free * 1.6
+    assert _estimate("upscale", 4000, 3000, scale=4) > free

@@ -15,7 +15,9 @@
 - Item removal: the local engine against cv2.inpaint TELEA on a 12 MP room with a 14 % hole.
 - The local engine on real photographs fetched from Debian packages (engine.py): removal,
   dusk, enhancement and upscale quality against their baselines, and each service's time and
-  memory at 12 and 50 MP against the engine as it was. `BENCH_ONLY=engine` runs only these.
+  memory at 12 and 50 MP against the engine as it was. `BENCH_ONLY=engine` runs only these,
+  and `BENCH_ENGINE_PARTS=sizes,dusk` (removal, dusk, enhancement, upscale, background,
+  sizes) only those of them; `BENCH_ENGINE_REPEATS` sets the runs per job (3).
 - Listing ZIP: 100 results of a 50 MP photo, against zipfile copying the same files (time)
   and Pillow decoding one 50 MP photo (memory).
 - Scale (scale.py): the poll against a bare view that loads the user; the poll, a gallery

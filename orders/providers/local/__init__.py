@@ -23,16 +23,21 @@ from .inpaint import remove_painted
 from .model import InpaintModel, load_model
 from .upscale import MIN_SCALE, scale_within, upscale
 
-# Service -> (seconds per megapixel of the photo, fixed seconds): decoding, processing and
-# encoding on these machines' 2 cores.
+# Service -> (seconds per megapixel processed, fixed seconds) on two shared cores, from
+# `make bench` (12 and 50 MP jobs, median of three, about a quarter added for a busy
+# machine). Removal runs PatchMatch on a crop capped at 640 px, so its time hardly grows
+# with the photo; upscaling is counted per megapixel of the result.
 SPEED = {
-    "image_enhancement": (0.15, 1),
-    "day_to_dusk": (0.2, 1),
-    "item_removal_mask": (0.3, 3),
-    "declutter": (0.3, 3),
+    "image_enhancement": (0.07, 0.5),
+    "day_to_dusk": (0.09, 0.5),
+    "item_removal_mask": (0.02, 3.5),
+    "declutter": (0.02, 3.5),
     "background_removal": (0.1, 2),
-    "upscale": (0.06, 1),
+    "upscale": (0.02, 0.5),
 }
+# Decoding the photo and encoding the result, per megapixel of each.
+DECODE_SECONDS = 0.015
+ENCODE_SECONDS = 0.03
 
 
 class LocalProvider(Provider):
@@ -96,11 +101,21 @@ class LocalProvider(Provider):
         return Outcome(images=[result_image(out)], note=note)
 
     def estimate_seconds(self, order: Order) -> int:
-        """Rough, from `make bench` on 2 cores: seconds per megapixel, plus a fixed part."""
+        """Rough, from `make bench` on 2 cores: decoding, processing and encoding."""
         per_megapixel, fixed = SPEED.get(order.service, (0.3, 2))
+        photo = order.photo
+        result = photo.megapixels
         if order.service == "upscale":
-            per_megapixel *= int(order.options.get("scale", 2)) ** 2
-        return round(fixed + per_megapixel * order.photo.megapixels)
+            asked = int(order.options.get("scale", 2))
+            used = scale_within(photo.width, photo.height, asked, settings.UPSCALE_MAX_PIXELS)
+            result *= used**2
+        processed = result if order.service == "upscale" else photo.megapixels
+        return round(
+            fixed
+            + per_megapixel * processed
+            + DECODE_SECONDS * photo.megapixels
+            + ENCODE_SECONDS * result
+        )
 
     def _process(self, order: Order, rgb: np.ndarray) -> tuple[np.ndarray, str]:
         """The processed image, and a note for the agent when it differs from the order."""

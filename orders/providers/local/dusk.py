@@ -42,19 +42,31 @@ def day_to_dusk(rgb: np.ndarray, *, sky_style: str, remove_shadows: bool) -> np.
     colours = SKIES[sky_style]
     gradient = _sky_gradient(colours, horizon)
     tint = np.array(colours[2], np.float32) / 255
+    ground_light = _ground_light(tint, remove_shadows)
     out = np.empty_like(rgb)
     for top in range(0, height, BAND_ROWS):
         rows = slice(top, min(height, top + BAND_ROWS))
-        ground = _evening_light(rgb[rows], tint, remove_shadows)
-        glow = windows[rows][..., None] / np.float32(255)
+        band = out[rows]
+        band[:] = _evening_light(rgb[rows], *ground_light)
+        glow = windows[rows]
         if glow.any():
-            lit = _lit_window(rgb[rows])
-            ground = glow * lit + (1 - glow) * ground
-        sky_colours = gradient[np.minimum(np.arange(rows.start, rows.stop), len(gradient) - 1)]
-        sky_band = np.broadcast_to(sky_colours[:, None, :], ground.shape)
-        weight = sky[rows][..., None] / np.float32(255)
-        out[rows] = np.clip((weight * sky_band + (1 - weight) * ground) * 255 + 0.5, 0, 255)
+            # Only the box around the band's windows: they are a small part of any band.
+            ys, xs = np.nonzero(glow.max(axis=1)), np.nonzero(glow.max(axis=0))
+            box = slice(ys[0][0], ys[0][-1] + 1), slice(xs[0][0], xs[0][-1] + 1)
+            _blend(band[box], _lit_window(rgb[rows][box]), glow[box])
+        weight = sky[rows]
+        if weight.any():
+            shades = gradient[np.minimum(np.arange(rows.start, rows.stop), len(gradient) - 1)]
+            sky_band = np.repeat((shades * 255 + 0.5).astype(np.uint8)[:, None], width, axis=1)
+            _blend(band, sky_band, weight)
     return out
+
+
+def _blend(band: np.ndarray, over: np.ndarray, weight: np.ndarray) -> None:
+    """`over` laid on `band` in place with a 0–255 weight, in bytes: float copies of whole
+    bands made compositing the slowest part of the job."""
+    share = weight.astype(np.float32) / 255
+    band[:] = cv2.blendLinear(over, band, share, 1 - share)
 
 
 def find_sky(rgb: np.ndarray) -> np.ndarray:
@@ -66,7 +78,8 @@ def find_sky(rgb: np.ndarray) -> np.ndarray:
     sat, val = hsv[..., 1], hsv[..., 2]
     blue = (b > r + 12) & (b >= g) & (val > 90)
     pale = (sat < 45) & (val > 150)  # overcast, haze, clouds
-    smooth = _texture(lab[..., 0]) < 3.0
+    texture = _texture(lab[..., 0])
+    smooth = texture < 3.0
     rows = np.arange(height, dtype=np.float32)[:, None] / height
     coloured = (blue | pale) & (rows < 0.85)
 
@@ -82,17 +95,24 @@ def find_sky(rgb: np.ndarray) -> np.ndarray:
             return np.zeros((height, width), np.float32)
 
     fit = _sky_model(lab, seeds)
-    candidate = coloured & (fit < 9.0) & (_texture(lab[..., 0]) < 6.0)
+    # No smoother than this photo's own sky allows: haze over a distant shore or a city has
+    # the sky's colour, but three times the texture of the sky seen above it.
+    limit = min(6.0, max(2.0, 3 * float(np.percentile(texture[seeds], 90))))
+    candidate = coloured & (fit < 9.0) & (texture < limit)
     sky = _connected_to(candidate, seeds)
     if blue_sky:
         # Clouds: pale and soft, touching the blue around them, above its lowest reach
         # (below it, pale and smooth is water or a wall).
         reach = np.nonzero(sky.mean(axis=1) > 0.02)[0]
         above = rows < (reach.max() / height if len(reach) else 0)
-        clouds = (pale | (blue & (val > 160))) & (_texture(lab[..., 0]) < 10.0) & above
+        clouds = (pale | (blue & (val > 160))) & (texture < 10.0) & above
         sky = _connected_to(sky | clouds, sky)
         # Clear blue seen between leaves and branches: not connected, but unmistakable.
         sky |= blue & (b > r + 40) & (fit < 5.0) & smooth & (rows < 0.8)
+    # Texture is measured over 5 × 5 pixels, so it keeps the sky a few pixels short of a
+    # roof or a branch: up to there, what has this sky's own colour is sky too.
+    near = cv2.dilate(sky.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    sky |= near & coloured & (fit < 3.0)
     sky = cv2.morphologyEx(sky.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     # A pixel-wide margin stays out: the refined edge comes from the photo, not from here.
     return cv2.erode(sky, np.ones((3, 3), np.uint8)).astype(np.float32)
@@ -138,7 +158,14 @@ def _refined(rgb: np.ndarray, sky_small: np.ndarray) -> np.ndarray:
     guide = downscaled(rgb, REFINE_SIZE)
     size = guide.shape[1::-1]
     coarse = cv2.resize(sky_small, size, interpolation=cv2.INTER_LINEAR)
-    alpha = cv2.ximgproc.guidedFilter(guide.astype(np.float32) / 255, coarse, 4, 1e-3)
+    # Filtered only down to the sky's lowest reach (and the filter's radius past it): the
+    # rows below are not sky whatever the filter says, and are most of most photos.
+    rows = np.nonzero(coarse.max(axis=1) > 0)[0]
+    bottom = min(len(coarse), int(rows.max()) + 1 + 16)
+    alpha = np.zeros_like(coarse)
+    alpha[:bottom] = cv2.ximgproc.guidedFilter(
+        guide[:bottom].astype(np.float32) / 255, coarse[:bottom], 4, 1e-3
+    )
     allowed = cv2.dilate((coarse > 0.01).astype(np.uint8), np.ones((3, 3), np.uint8))
     alpha = np.clip((alpha - 0.5) * 2 + 0.5, 0, 1) * allowed
     return _full_size(alpha, width, height)
@@ -189,12 +216,14 @@ def find_windows(rgb: np.ndarray, sky: np.ndarray) -> np.ndarray:
 
 def _lit_window(band: np.ndarray) -> np.ndarray:
     """Glass lit from inside: warm light, the pane's own detail (mullions, curtains) kept."""
-    luma = band.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255
-    return WINDOW_GLOW * (0.75 + 0.25 * luma[..., None])
+    luma = cv2.cvtColor(band, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    return (WINDOW_GLOW * (0.75 + 0.25 * luma[..., None]) * 255 + 0.5).astype(np.uint8)
 
 
 def _horizon_row(sky: np.ndarray) -> int:
-    rows = np.nonzero(sky.mean(axis=1) > 0.05 * 255)[0]
+    # Row means in OpenCV: numpy's would add up a 50 MP mask in float64.
+    means = cv2.reduce(sky, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+    rows = np.nonzero(means > 0.05 * 255)[0]
     return int(rows.max()) + 1 if len(rows) else max(1, sky.shape[0] // 3)
 
 
@@ -213,17 +242,40 @@ _LINEAR = np.where(
     np.arange(256) / 255 / 12.92,
     ((np.arange(256) / 255 + 0.055) / 1.055) ** 2.4,
 ).astype(np.float32)
+# Linear light (0–1 in 65536 steps) -> sRGB code value: finer than a code value even in
+# the darkest shadows, and a lookup instead of a power per pixel.
+_ENCODE_STEPS = 65535
+_ENCODE = np.round(
+    255
+    * np.where(
+        (steps := np.arange(_ENCODE_STEPS + 1) / _ENCODE_STEPS) <= 0.0031308,
+        steps * 12.92,
+        1.055 * steps ** (1 / 2.4) - 0.055,
+    )
+).astype(np.uint8)
+EVENING = 0.28  # a little under two stops
+COOL = np.array([0.78, 0.86, 1.0], np.float32)  # shadows lit by the blue sky alone
 
 
-def _evening_light(band: np.ndarray, tint: np.ndarray, remove_shadows: bool) -> np.ndarray:
-    """The ground two stops darker, lit by the low sky: light tinted toward the horizon's
-    colour, shadows cooler; returned in sRGB, 0–1."""
-    linear = _LINEAR[band]
-    if remove_shadows:
-        linear = linear**0.8  # open up hard shadows before the scene goes dark
-    luma = linear @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    light = np.clip(luma / 0.4, 0, 1)[..., None]
+def _ground_light(tint: np.ndarray, remove_shadows: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The constants of `_evening_light`: the code value -> linear table (shadows opened up
+    first when asked) and the light's colour, in shadow and in full light, as a matrix."""
+    # Open up hard shadows before the scene goes dark: a power per code value, not per pixel.
+    table = _LINEAR**0.8 if remove_shadows else _LINEAR
     warm = 0.55 + 0.45 * tint / max(float(tint.max()), 1e-3)
-    cool = np.array([0.78, 0.86, 1.0], np.float32)
-    evening = linear * 0.28 * (light * warm + (1 - light) * cool)
-    return np.where(evening <= 0.0031308, evening * 12.92, 1.055 * evening ** (1 / 2.4) - 0.055)
+    # colour = light × (warm − cool) + cool, per channel, for cv2.transform
+    light_colour = EVENING * np.stack([warm - COOL, COOL], axis=1)
+    return table.astype(np.float32), light_colour.astype(np.float32)
+
+
+def _evening_light(band: np.ndarray, table: np.ndarray, light_colour: np.ndarray) -> np.ndarray:
+    """The ground about two stops darker, lit by the low sky: light tinted toward the
+    horizon's colour, shadows cooler; returned as sRGB bytes. OpenCV calls and lookups
+    throughout: a per-pixel power or a float temporary per step made this most of the job."""
+    linear = cv2.LUT(band, table)
+    luma = cv2.transform(linear, np.array([[0.2126, 0.7152, 0.0722]], np.float32))
+    light = np.clip(luma * (1 / 0.4), 0, 1, out=luma)
+    colour = cv2.transform(light[..., None], light_colour)
+    # Straight to 16-bit table indices: a float result and its conversion cost as much again.
+    evening = cv2.multiply(linear, colour, scale=_ENCODE_STEPS, dtype=cv2.CV_16U)
+    return np.take(_ENCODE, np.asarray(evening, np.uint16))
