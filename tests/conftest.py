@@ -12,7 +12,9 @@ from django.conf import settings as django_settings
 from django.http import StreamingHttpResponse
 from django.test import Client
 
-from .factories import make_photo, make_project, make_user
+from orders.tasks import run_order_task
+
+from .factories import make_order, make_photo, make_project, make_user
 from .images import jpeg_bytes, two_band_image
 
 
@@ -115,6 +117,20 @@ def outsider_client(client, outsider):
 @pytest.fixture
 def project(agent):
     return make_project(agent, address="12 Rue des Lilas, Lyon")
+
+
+@pytest.fixture
+def photo(project):
+    return make_photo(project)  # 600 × 400
+
+
+@pytest.fixture
+def done_order(photo):
+    """An enhancement of `photo`, run as the worker runs it: succeeded, one result."""
+    order = make_order(photo)
+    run_order_task.call(order_id=order.pk)
+    order.refresh_from_db()
+    return order
 
 
 @pytest.fixture

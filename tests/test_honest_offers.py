@@ -4,19 +4,13 @@ a waiting time that reads right under a minute."""
 
 from datetime import timedelta
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order
 from orders.templatetags.order_eta import ready_in
 
-from .factories import make_order, make_photo
-
-
-@pytest.fixture
-def photo(project):
-    return make_photo(project)  # 600 × 400
+from .factories import make_order
 
 
 def test_upscale_form_says_the_factor_a_large_photo_really_gets(agent_client, photo, settings):

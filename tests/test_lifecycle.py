@@ -6,14 +6,9 @@ from orders import lifecycle, services
 from orders.models import Order
 from orders.tasks import run_order_task
 
-from .factories import make_order, make_photo
+from .factories import make_order
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def photo(project):
-    return make_photo(project)
 
 
 def test_claim_happens_once(photo):

@@ -12,13 +12,8 @@ from PIL import Image
 from maskeditor import masks
 from maskeditor.models import Mask
 
-from .factories import make_photo, mask_png
+from .factories import mask_png
 from .images import jpeg_bytes
-
-
-@pytest.fixture
-def photo(project):
-    return make_photo(project)  # 600 × 400
 
 
 def painted_sample() -> np.ndarray:

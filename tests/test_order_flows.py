@@ -12,14 +12,9 @@ from orders.models import Order, OrderResult
 from orders.providers.base import result_image
 from orders.tasks import run_order_task
 
-from .factories import make_order, make_photo
+from .factories import make_order
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def photo(project):
-    return make_photo(project)
 
 
 def an_image():

@@ -3,7 +3,6 @@ could grow with an account's history: each is a fixed number of queries, whateve
 of the queue, the gallery or the dashboard. (How fast they are is measured by `make bench`.)
 """
 
-import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,19 +17,6 @@ from orders.views import QUEUE_AHEAD_SHOWN
 from .factories import make_copies_of, make_order, make_photo, make_project, make_user
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def photo(project):
-    return make_photo(project)
-
-
-@pytest.fixture
-def done_order(photo):
-    order = make_order(photo)
-    run_order_task.call(order_id=order.pk)
-    order.refresh_from_db()
-    return order
 
 
 def poll(client, order):

@@ -22,19 +22,6 @@ from .images import jpeg_bytes
 from .queue import queued
 
 
-@pytest.fixture
-def photo(project):
-    return make_photo(project)
-
-
-@pytest.fixture
-def done_order(photo):
-    order = make_order(photo)
-    run_order_task.call(order_id=order.pk)
-    order.refresh_from_db()
-    return order
-
-
 def test_service_cards_say_what_is_available_here_and_why_not(agent_client, photo):
     response = agent_client.get(reverse("orders:order_services", args=[photo.pk]))
 

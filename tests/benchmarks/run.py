@@ -7,7 +7,6 @@
 - Worst uploads: 100 MP PNGs in 16-bit grey, 16-bit RGBA and 8-bit RGBA, each upload's peak
   memory against Pillow decoding the same file; then one process's size after all of them
   (one by one, then two at once) against its size after one ordinary upload.
-- Polling: the order status fragment against a bare view on the same gunicorn.
 - Webhooks: a provider's completion call answered (matched, poll queued) against the same
   bare view.
 - Mask editor: drawing, undo and export on a 50 MP photo in Chromium, against the browser's
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import django
 
-from . import editor, inpaint, listing_zip, polling, scale, webhooks
+from . import editor, inpaint, listing_zip, scale, webhooks
 
 ROOT = Path(__file__).resolve().parents[2]
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
@@ -55,7 +54,6 @@ def main() -> None:
         if only != "engine":
             upload_benchmark(tmp, env)
             worst_uploads_benchmark(tmp, env)
-            polling.run(tmp, env)
             webhooks.run(tmp, env)
             editor.run(tmp, env)
             listing_zip.run(tmp, env)

@@ -19,7 +19,6 @@ an absolute promise.
 import asyncio
 import http.client
 import json
-import multiprocessing
 import os
 import secrets
 import shutil
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from .polling import hammer
+from . import polling
 from .server import ROOT, gunicorn
 
 DATABASE = "bench_scale"  # our own: other work on this machine uses other databases
@@ -176,17 +175,7 @@ def data(env: dict, step: str, *args: str) -> dict:
 
 
 def throughput(path: str, headers: dict) -> float:
-    counts: multiprocessing.Queue = multiprocessing.Queue()
-    clients = [
-        multiprocessing.Process(target=hammer, args=(PORT, path, headers, ROUND_SECONDS, counts))
-        for _ in range(CLIENTS)
-    ]
-    for client in clients:
-        client.start()
-    total = sum(counts.get() for _ in clients)
-    for client in clients:
-        client.join()
-    return total / ROUND_SECONDS
+    return polling.throughput(PORT, path, headers, seconds=ROUND_SECONDS, clients=CLIENTS)
 
 
 def poll_against_bare(server: subprocess.Popen, poll: str, headers: dict, postgres: bool) -> dict:

@@ -141,9 +141,8 @@ def order_row(env: dict[str, str], order_id: str) -> tuple[str, int]:
 
 def credits_of(env: dict[str, str], email: str) -> int:
     with psycopg.connect(env["DATABASE_URL"]) as db:
-        return db.execute("SELECT credits FROM accounts_user WHERE email = %s", [email]).fetchone()[
-            0
-        ]
+        row = db.execute("SELECT credits FROM accounts_user WHERE email = %s", [email]).fetchone()
+    return row[0]
 
 
 def wait_until(condition, timeout: float, what: str):
