@@ -278,3 +278,26 @@ def test_redis_and_a_bucket_are_used_when_configured_and_shared_across_processes
     at_scale = "S3Storage RedisCache RQBackend"
     assert first == second == [at_scale, "from the first process"]
     assert embedded == ["FileSystemStorage LocMemCache DatabaseBackend", "None"]
+
+
+POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"  # only read: no table is touched
+COUNT_PREPARED = """
+from django.db import connection
+with connection.cursor() as cursor:
+    for _ in range(6):
+        cursor.execute("SELECT %s::int", [1])
+    cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+    print(cursor.fetchone()[0])
+"""
+
+
+def test_postgresql_plans_a_repeated_query_once_unless_a_pooler_forbids_it(tmp_path):
+    # Every open order page polls every 2 s: its query is planned once per connection.
+    def prepared(**env: str) -> int:
+        env = {"DATA_DIR": str(tmp_path), "DATABASE_URL": POSTGRES, **env}
+        shown = manage("shell", "-v", "0", "-c", COUNT_PREPARED, env=env)
+        assert shown.returncode == 0, shown.stderr
+        return int(shown.stdout)
+
+    assert prepared() == 1
+    assert prepared(DATABASE_PREPARED_STATEMENTS="0") == 0  # PgBouncer in transaction mode
