@@ -43,8 +43,8 @@ class OrderQuerySet(models.QuerySet["Order"]):
         ones the workers take first), counted up to `up_to` + 1 so that a long queue costs
         no more than a short one (a range of the status/created_at index); None for the
         orders that are not waiting."""
-        sql, params = self._queue_ahead_sql(up_to)
-        return self.annotate(queue_ahead=RawSQL(sql, params, output_field=models.IntegerField()))
+        sql = self._queue_ahead_sql(up_to)
+        return self.annotate(queue_ahead=RawSQL(sql, (), output_field=models.IntegerField()))
 
     def progress_of(
         self, *, user: AnyUser, pk: uuid.UUID, queue_up_to: int
@@ -57,14 +57,14 @@ class OrderQuerySet(models.QuerySet["Order"]):
             return None
         connection = connections[self.db]
         table = connection.ops.quote_name(Order._meta.db_table)
-        ahead, params = self._queue_ahead_sql(queue_up_to)
+        ahead = self._queue_ahead_sql(queue_up_to)
         sql = (
             f"SELECT status, progress, eta, message, lease_expires_at, {ahead} FROM {table} "
             f"WHERE {table}.id = %s AND {table}.owner_id = %s"
         )
         key = Order._meta.pk.get_db_prep_value(pk, connection)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, key, user.pk])
+            cursor.execute(sql, [key, user.pk])
             row = cursor.fetchone()
         if row is None:
             return None
@@ -79,18 +79,21 @@ class OrderQuerySet(models.QuerySet["Order"]):
             queue_ahead=queue_ahead,
         )
 
-    def _queue_ahead_sql(self, up_to: int) -> tuple[str, tuple]:
+    def _queue_ahead_sql(self, up_to: int) -> str:
+        """The status and the cap are written into the SQL, not bound as parameters: with
+        them known, PostgreSQL keeps one plan for the poll's prepared statement instead of
+        planning it again on every poll (its generic plan would guess at both)."""
         table = connections[self.db].ops.quote_name(Order._meta.db_table)
-        queued = Order.Status.QUEUED.value
-        sql = f"""
-            CASE WHEN {table}.status = %s THEN (
+        queued = Order.Status.QUEUED.value  # our constant: a lowercase word
+        limit = int(up_to) + 1
+        return f"""
+            CASE WHEN {table}.status = '{queued}' THEN (
                 SELECT COUNT(*) FROM (
                     SELECT 1 FROM {table} ahead
-                    WHERE ahead.status = %s AND ahead.created_at < {table}.created_at
-                    LIMIT %s
+                    WHERE ahead.status = '{queued}' AND ahead.created_at < {table}.created_at
+                    LIMIT {limit}
                 ) counted
             ) END"""
-        return sql, (queued, queued, up_to + 1)
 
     def gallery_groups(self) -> list[tuple["Order", list["Order"]]]:
         """Each first order with itself and its variations, as galleries show them; newest
