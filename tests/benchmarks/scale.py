@@ -7,7 +7,8 @@ an absolute promise.
   same middleware): requests per second, on the empty database and after the fill.
 - The poll, the project gallery of 100 results and the dashboard, median time on the empty
   database against after the fill (10,000 queued and 10,000 finished orders over 500 more
-  agents, every queued one ahead of the polled order).
+  agents, every queued one ahead of the polled order); each also over the bare view's own
+  change between the two, which is the machine's drift (the fill cannot slow it).
 - 200 agents polling every 2 s, 5 of whom upload a 12 MP photo at the same moment: p50
   and p99 of the polls (all of them, and those made while the uploads ran) and of the
   uploads, and the errors (there must be none).
@@ -78,6 +79,7 @@ def _measure(folder: Path, env: dict, engine: str) -> None:
         "poll, processing": (base["processing"], htmx),
         "gallery": (base["gallery"], headers),
         "dashboard": ("/", headers),
+        "bare view": ("/bench/bare/", headers),  # the fill cannot slow it: the machine's drift
     }
     busy = os.getloadavg()[0]
     print(f"Scale: {engine}, gunicorn 2 workers × 4 threads (as manage.py serve), one server;")
@@ -113,11 +115,18 @@ def _measure(folder: Path, env: dict, engine: str) -> None:
         f"shown): {capped:.2f} ms; counting all {positions['ahead']:,} orders ahead, as the "
         f"poll did before: {whole:.2f} ms ({whole / capped:.1f}×)"
     )
-    print(f"  Median time, after the fill against the empty database ({PAGE_REPEATS} each):")
+    print(
+        f"  Median time, after the fill against the empty database ({PAGE_REPEATS} each), and "
+        "that change over the bare view's (the machine's own drift):"
+    )
+    drift = full["bare view"] / empty["bare view"]
     for name in pages:
         label = f"{name} ({base['results']} results)" if name == "gallery" else name
         before, after = empty[name] * 1000, full[name] * 1000
-        print(f"    {label:26} {before:7.1f} ms → {after:7.1f} ms  {after / before:5.2f}×")
+        print(
+            f"    {label:26} {before:7.1f} ms → {after:7.1f} ms  {after / before:5.2f}×"
+            + ("" if name == "bare view" else f"  {after / before / drift:5.2f}× over the drift")
+        )
     polls, uploads = load["polls"], load["uploads"]
     print(
         f"  {len(filled['agents'])} agents polling every 2 s for {LOAD_SECONDS:.0f} s; "
