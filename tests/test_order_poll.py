@@ -34,6 +34,7 @@ def test_polling_a_queued_order_takes_two_queries(
         response = poll(agent_client, order)
 
     assert response.status_code == 200 and 'hx-trigger="every 2s"' in response.text
+    assert f'hx-get="{order.get_absolute_url()}"' in response.text  # asks again, same order
     assert "Next in line." in response.text
 
 
