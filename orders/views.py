@@ -548,7 +548,8 @@ def result_file(request: AuthedRequest, pk: uuid.UUID, kind: str) -> HttpRespons
         results = results.filter(order__owner=request.user)
     result = get_object_or_404(results, pk=pk)
     if kind == "display":
-        return _after_picture(request, result, tag=str(result.pk))
+        field, version = _after_picture(result)
+        return serve_file(request, field, etag=f"{result.pk}-{version}")
     return serve_file(
         request,
         getattr(result, kind),
@@ -559,15 +560,12 @@ def result_file(request: AuthedRequest, pk: uuid.UUID, kind: str) -> HttpRespons
     )
 
 
-def _after_picture(
-    request: HttpRequest, result: OrderResult, *, tag: str, label_mode: str = ""
-) -> HttpResponseBase:
+def _after_picture(result: OrderResult, *, label_mode: str = "") -> tuple[FieldFile, str]:
     """The "after" of a comparison as the seller will see it: the web size with the
     listing's (or the share link's) disclosure label, once the worker made it (until then
-    the display copy)."""
+    the display copy); with its version, for the ETag."""
     web = delivery.rendition_for(result, "web", result.order.photo.project, mode=label_mode)
-    field = web.file if web else result.display
-    return serve_file(request, field, etag=f"{tag}-display-{web.pk if web else 0}")
+    return (web.file, f"display-{web.pk}") if web else (result.display, "display-0")
 
 
 @require_GET
@@ -746,8 +744,10 @@ def share_file(request: HttpRequest, token: str, kind: str, pk: uuid.UUID) -> Ht
     if kind in ("display", "thumbnail"):
         result = get_object_or_404(results, pk=pk)
         if kind == "display":
-            tag = f"{token[:8]}-{result.pk}"
-            return _unindexed(_after_picture(request, result, tag=tag, label_mode=link.label_mode))
+            field, version = _after_picture(result, label_mode=link.label_mode)
+            return _unindexed(
+                _shared_file(request, field, etag=f"{token[:8]}-{result.pk}-{version}")
+            )
         tag = f"{token[:8]}-{result.pk}-{kind}"
         return _unindexed(_shared_file(request, result.thumbnail, etag=tag))
     if kind in DELIVERED_KINDS:

@@ -1,8 +1,17 @@
+import contextlib
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.storage import default_storage
+from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 
-from .factories import make_photo, make_user, view_answer
+from orders.services import share_link_create
+from orders.tasks import run_order_task
+
+from .factories import make_order, make_photo, make_project, make_user, view_answer
 from .images import heic_bytes, png_bytes
 
 
@@ -110,3 +119,55 @@ def test_browser_revalidates_and_gets_304_while_access_holds(agent_client, proje
         ).status_code
         == 404
     )
+
+
+@pytest.fixture
+def files_in_a_bucket(settings, s3_endpoint):
+    """Files in a bucket on the S3-compatible server, whatever the run uses, each test under
+    its own prefix."""
+    options = {
+        "bucket_name": "homedesign-signing", "endpoint_url": s3_endpoint,
+        "region_name": "us-east-1", "access_key": "test", "secret_key": "test-secret",
+        "default_acl": "private",
+        "querystring_auth": True, "signature_version": "s3v4", "addressing_style": "path",
+        "location": f"tests/{uuid.uuid4().hex}",
+    }  # fmt: skip
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+    client = default_storage.connection.meta.client
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+        client.create_bucket(Bucket=options["bucket_name"])
+
+
+def signed_for(response) -> int:
+    """Seconds the bucket URL the view redirected to stays valid."""
+    answer = view_answer(response)
+    assert answer.status_code == 302, answer.status_code
+    return int(parse_qs(urlsplit(answer["Location"]).query)["X-Amz-Expires"][0])
+
+
+def test_share_page_files_are_signed_for_the_share_expiry_the_owners_for_longer(
+    files_in_a_bucket, agent, agent_client, settings
+):
+    settings.STORAGE_URL_SECONDS, settings.SHARE_FILE_URL_SECONDS = 300, 120
+    photo = make_photo(make_project(agent))
+    order = make_order(photo)
+    run_order_task.call(order_id=order.pk)
+    result = order.results.get()
+    link = share_link_create(owner=agent, subject=order, expires_at=None, include_originals=False)
+    visitor = Client()
+
+    shared = {
+        kind: signed_for(visitor.get(reverse("orders:share_file", args=[link.token, kind, pk])))
+        for kind, pk in [("display", result.pk), ("thumbnail", result.pk),
+                         ("mls", result.pk), ("before", photo.pk)]
+    }  # fmt: skip
+    owners = signed_for(
+        agent_client.get(reverse("orders:result_file", args=[result.pk, "display"]))
+    )
+
+    # The "after" picture sellers look at too: revoking the link stops it within 2 minutes.
+    assert shared == {"display": 120, "thumbnail": 120, "mls": 120, "before": 120}
+    assert owners == 300
