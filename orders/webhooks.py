@@ -7,12 +7,12 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from homedesign.projects.serving import storage_is_local
+from homedesign.projects.serving import signed_redirect, storage_is_local
 
 from . import services
 from .providers import REGISTRY
@@ -37,12 +37,11 @@ def handover(request: HttpRequest, token: str, filename: str) -> HttpResponseBas
     if storage_is_local(default_storage):
         response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
     else:  # the provider fetches the bytes from the bucket, by a URL signed for a while
-        response = HttpResponseRedirect(
-            default_storage.url(  # type: ignore[call-arg]
-                path,
-                parameters={"ResponseContentType": content_type},
-                expire=settings.HANDOVER_REDIRECT_SECONDS,
-            )
+        response = signed_redirect(
+            default_storage,
+            path,
+            content_type=content_type,
+            seconds=settings.HANDOVER_REDIRECT_SECONDS,
         )
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"

@@ -45,8 +45,9 @@ def serve_file(
     as_attachment = bool(download_name) and (attachment or "download" in request.GET)
     content_type = CONTENT_TYPES.get(PurePath(str(field.name)).suffix, "application/octet-stream")
     if not storage_is_local(field.storage) and not same_origin:
-        return _signed_redirect(
-            field,
+        return signed_redirect(
+            field.storage,
+            str(field.name),
             content_type=content_type,
             disposition=content_disposition_header(as_attachment, download_name or "") or "",
             seconds=seconds or settings.STORAGE_URL_SECONDS,
@@ -71,16 +72,18 @@ def serve_file(
     return response
 
 
-def _signed_redirect(
-    field: FieldFile, *, content_type: str, disposition: str, seconds: int
+def signed_redirect(
+    storage: Storage, name: str, *, content_type: str, disposition: str = "", seconds: int
 ) -> HttpResponseRedirect:
+    """A redirect to a bucket's file by a URL signed for `seconds`, which answers with
+    this type (and disposition)."""
     parameters = {
         "ResponseContentType": content_type,
         "ResponseCacheControl": f"private, max-age={seconds}",
     }
     if disposition:
         parameters["ResponseContentDisposition"] = disposition
-    url = field.storage.url(str(field.name), parameters=parameters, expire=seconds)  # type: ignore[call-arg]
+    url = storage.url(name, parameters=parameters, expire=seconds)  # type: ignore[call-arg]
     response = HttpResponseRedirect(url)
     # The signed URL is personal and short-lived: no cache may keep the redirect.
     response["Cache-Control"] = "private, no-store"
